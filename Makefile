@@ -1,0 +1,61 @@
+# Front door. `make up` brings the environments up on this machine; `make test`
+# runs every test (the same command .ci/run calls).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.setup-stamp
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+ENV ?= dev
+# `make up` picks the offline image source when no registry answers.
+DEV_IMAGE_SOURCE ?= $(shell scripts/detect_image_source.sh)
+
+.PHONY: help setup up down test lint unit molecule e2e images bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+setup: $(STAMP) ## create .venv with the pinned tools and collections (no-op when done)
+
+$(STAMP): pyproject.toml constraints.txt requirements.yml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python scripts/pyproject_deps.py pyproject.toml > $(VENV)/requirements.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check -r $(VENV)/requirements.txt -c constraints.txt
+	$(BIN)/python scripts/check_collections.py requirements.yml
+	touch $@
+
+up: setup ## converge the dev environment on this machine's Docker engine
+	@echo "dev image source: $(DEV_IMAGE_SOURCE)"
+	$(BIN)/ansible-playbook -i inventories/dev playbooks/site.yml -e dev_image_source=$(DEV_IMAGE_SOURCE)
+
+down: setup ## tear the dev environment down (data volumes are kept)
+	$(BIN)/ansible-playbook -i inventories/dev playbooks/teardown.yml
+
+images: setup ## build the offline images (Debian packages, no registry)
+	$(BIN)/ansible-playbook -i inventories/dev playbooks/images.yml -e dev_image_source=offline
+
+test: setup lint unit molecule e2e ## run every test: lint, unit, molecule, end to end
+
+lint: setup ## ansible-lint (production profile), yamllint, ruff
+	$(BIN)/yamllint --strict .
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/ansible-lint
+
+unit: setup ## pytest unit tests (modules, filters)
+	$(BIN)/pytest tests/unit
+
+molecule: setup images ## one molecule scenario per role (converge, idempotence, verify)
+	scripts/molecule_all.sh
+
+e2e: setup images ## end-to-end tests against the real engine (and emulator)
+	$(BIN)/pytest tests/e2e
+
+bench: setup images ## benchmarks (see bench/README.md)
+	bench/dev_vs_compose.sh
+
+clean: ## remove .venv and caches
+	rm -rf $(VENV) .pytest_cache .ruff_cache

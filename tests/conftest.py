@@ -1,0 +1,100 @@
+"""Make the project's plugins importable the way Ansible loads them.
+
+Modules import `ansible.module_utils.reelle_aws`; Ansible resolves that from
+the `module_utils` folder that ansible.cfg names. Tests extend the package
+path the same way, and put plugins/modules and plugins/filter on sys.path.
+"""
+
+import sys
+from pathlib import Path
+
+import ansible.module_utils
+
+ROOT = Path(__file__).resolve().parent.parent
+ansible.module_utils.__path__.append(str(ROOT / "plugins" / "module_utils"))
+for folder in ("plugins/modules", "plugins/filter"):
+    sys.path.insert(0, str(ROOT / folder))
+
+
+# --- the local AWS emulator -------------------------------------------------
+
+import os  # noqa: E402
+import socket  # noqa: E402
+import subprocess  # noqa: E402
+import time  # noqa: E402
+import urllib.request  # noqa: E402
+
+import pytest  # noqa: E402
+
+VENV_BIN = ROOT / ".venv" / "bin"
+FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Emulator:
+    """A moto server of our own on a free port."""
+
+    def __init__(self, log_path):
+        self.port = _free_port()
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        moto = VENV_BIN / "moto_server"
+        env = dict(os.environ, MOTO_IAM_LOAD_MANAGED_POLICIES="true")
+        self.log = open(log_path, "w")  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen(
+            [str(moto if moto.exists() else "moto_server"), "-H", "127.0.0.1", "-p", str(self.port)],
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return
+            except OSError:
+                if self.process.poll() is not None:
+                    break
+                time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"moto server did not start; see {log_path}")
+
+    @property
+    def env(self):
+        return dict(FAKE_CREDENTIALS, AWS_ENDPOINT_URL=self.endpoint)
+
+    def reset(self):
+        urllib.request.urlopen(urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST"), timeout=10)
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.log.close()
+
+
+@pytest.fixture(scope="session")
+def emulator_server(tmp_path_factory):
+    server = Emulator(tmp_path_factory.mktemp("emulator") / "moto.log")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def emulator(emulator_server, monkeypatch):
+    """A wiped emulator; the test's environment points boto3 at it."""
+    emulator_server.reset()
+    for key, value in emulator_server.env.items():
+        monkeypatch.setenv(key, value)
+    return emulator_server
