@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 
 import yaml
+from jinja2 import Undefined, UndefinedError
 from ansible.errors import AnsibleError, AnsibleFilterError
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
@@ -53,7 +54,11 @@ def _check(rule, value):
         return None if ok else "an existing path on the controller"
     if kind == "range":
         low, high = rule.get("min"), rule.get("max")
-        return None if _in_range(value, low, high) else f"a number from {low} to {high}"
+        if _in_range(value, low, high):
+            return None
+        if high is None:
+            return f"a number of at least {low}"
+        return f"a number of at most {high}" if low is None else f"a number from {low} to {high}"
     raise AnsibleFilterError(f"unknown inventory check rule {kind!r} for {rule.get('var')}")
 
 
@@ -64,18 +69,33 @@ def _load_yaml(path, default):
         return yaml.safe_load(handle) or default
 
 
+class _Unresolved(Exception):
+    pass
+
+
+def _plain(value):
+    """A plain copy of value; raises _Unresolved when it holds an undefined reference."""
+    if isinstance(value, Undefined):
+        raise _Unresolved
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value
+
+
 def _host_values(hostvars, names):
-    """Values the host sees for names; undefined or not yet resolvable ones are left out."""
-    values = {}
+    """Values the host sees for names, and the names that refer to facts only known later."""
+    values, deferred = {}, set()
     for name in names:
         try:
             if name in hostvars:
-                values[name] = hostvars[name]
-        except AnsibleError:
+                values[name] = _plain(hostvars[name])
+        except (AnsibleError, UndefinedError, _Unresolved):
             # Refers to something only known later (a fact set by an earlier
             # role); the role's own argument spec checks it when it runs.
-            continue
-    return values
+            deferred.add(name)
+    return values, deferred
 
 
 def _show(value, secret):
@@ -90,13 +110,21 @@ def role_problems(hostvars, role_dir, role):
     options = specs["argument_specs"]["main"].get("options", {})
     checks = _load_yaml(os.path.join(role_dir, role, "vars", "checks.yml"), {}).get(f"{role}_checks", [])
     names = set(options) | {rule["var"] for rule in checks}
-    values = _host_values(hostvars, names)
+    values, deferred = _host_values(hostvars, names)
+    # A required input is satisfied by the role's own default or by a value
+    # that is only known once an earlier role has run.
+    defaults = _load_yaml(os.path.join(role_dir, role, "defaults", "main.yml"), {})
+    spec = {
+        name: dict(option, required=False) if name in defaults or name in deferred else option
+        for name, option in options.items()
+    }
     problems = []
-    result = ArgumentSpecValidator(options).validate({k: v for k, v in values.items() if k in options})
+    result = ArgumentSpecValidator(spec).validate({k: v for k, v in values.items() if k in options})
     problems.extend(f"{role}: {message}" for message in result.error_messages)
+    mistyped = {name for name in values if any(f"'{name}'" in message for message in result.error_messages)}
     for rule in checks:
         name = rule["var"]
-        if name not in values:
+        if name not in values or name in mistyped:
             continue
         expected = _check(rule, values[name])
         if expected:

@@ -34,6 +34,11 @@ EMULATOR_UNSUPPORTED = frozenset(
         ("elasticache", "increase_replica_count"),
         ("elasticache", "decrease_replica_count"),
         ("elasticache", "test_failover"),
+        ("elasticache", "delete_cache_parameter_group"),
+        ("elasticache", "modify_cache_subnet_group"),
+        ("elasticache", "delete_cache_subnet_group"),
+        ("backup", "update_backup_plan"),
+        ("backup", "delete_backup_selection"),
         ("rds", "failover_global_cluster"),
         ("rds", "switchover_global_cluster"),
         ("rds", "modify_global_cluster"),
@@ -44,6 +49,11 @@ EMULATOR_UNSUPPORTED = frozenset(
         ("xray", "update_sampling_rule"),
         ("xray", "get_sampling_rules"),
         ("application-autoscaling", "list_tags_for_resource"),
+        ("application-autoscaling", "tag_resource"),
+        ("application-autoscaling", "untag_resource"),
+        ("logs", "associate_kms_key"),
+        # Not an API call: moto runs no ECS tasks, so a rollout never completes there.
+        ("ecs", "wait_rollout_completed"),
         ("autoscaling", "disable_metrics_collection"),
     }
 )

@@ -1,0 +1,448 @@
+"""backup_plan: against the emulator (moto server), and Stubber tests for the calls it lacks."""
+
+import json
+
+import backup_plan as module_under_test
+import boto3
+import pytest
+from ansible.module_utils.testing import patch_module_args
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
+from botocore.stub import Stubber
+
+KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+ROLE_ARN = "arn:aws:iam::123456789012:role/t-backup"
+PLAN_ID = "8a3b1c9e-2f4d-4e6a-9b7c-0d1e2f3a4b5c"
+PLAN_ARN = f"arn:aws:backup:us-east-1:123456789012:backup-plan:{PLAN_ID}"
+
+
+def run(args, capsys, check_mode=False, diff=False):
+    """Run the module's main() with these args; the parsed JSON result."""
+    args = dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)
+    with patch_module_args(args), pytest.raises(SystemExit):
+        module_under_test.main()
+    return json.loads(capsys.readouterr().out)
+
+
+def daily(**rule):
+    return dict(
+        {
+            "name": "t-daily",
+            "schedule": "cron(0 5 * * ? *)",
+            "start_window_minutes": 60,
+            "completion_window_minutes": 180,
+            "retention_days": 30,
+        },
+        **rule,
+    )
+
+
+@pytest.fixture
+def staging(emulator):
+    """The staging figures: daily at 05:00, 30 days, everything tagged backup=daily."""
+    return dict(
+        region="us-east-1",
+        vault_name="t-vault",
+        vault_kms_key_arn=KEY_ARN,
+        plan_name="t-plan",
+        rules=[daily()],
+        selection={"name": "t-by-tag", "tags": {"backup": "daily"}},
+        tags={"environment": "test"},
+    )
+
+
+def plans():
+    return boto3.client("backup", region_name="us-east-1").list_backup_plans()["BackupPlansList"]
+
+
+def vaults():
+    return boto3.client("backup", region_name="us-east-1").list_backup_vaults()["BackupVaultList"]
+
+
+def roles():
+    return [role["RoleName"] for role in boto3.client("iam", region_name="us-east-1").list_roles()["Roles"]]
+
+
+# --- against the emulator ---------------------------------------------------
+
+
+def test_create_makes_vault_role_plan_and_reports_the_selection_skipped(staging, capsys):
+    result = run(staging, capsys)
+    assert [(row["action"], row["resource"]) for row in result["changes"]] == [
+        ("create", "backup vault t-vault"),
+        ("create", "iam role t-plan-backup"),
+        ("update", "iam role t-plan-backup"),
+        ("create", "backup plan t-plan"),
+        ("create", "backup selection t-by-tag"),
+    ]
+    assert result["skipped_calls"] == ["backup:create_backup_selection"]
+    assert result["vault_arn"].endswith(":backup-vault:t-vault")
+    assert result["iam_role_arn"].endswith(":role/t-plan-backup")
+    backup = boto3.client("backup", region_name="us-east-1")
+    assert backup.describe_backup_vault(BackupVaultName="t-vault")["EncryptionKeyArn"] == KEY_ARN
+    rule = backup.get_backup_plan(BackupPlanId=result["plan_id"])["BackupPlan"]["Rules"][0]
+    assert (rule["ScheduleExpression"], rule["Lifecycle"]["DeleteAfterDays"]) == ("cron(0 5 * * ? *)", 30)
+    assert rule["TargetBackupVaultName"] == "t-vault"
+    assert backup.list_tags(ResourceArn=result["plan_arn"])["Tags"] == {"environment": "test"}
+    iam = boto3.client("iam", region_name="us-east-1")
+    attached = iam.list_attached_role_policies(RoleName="t-plan-backup")["AttachedPolicies"]
+    assert [policy["PolicyName"] for policy in attached] == ["AWSBackupServiceRolePolicyForBackup"]
+
+
+def test_second_run_changes_nothing(staging, capsys):
+    first = run(staging, capsys)
+    result = run(staging, capsys)
+    assert not result["changed"] and result["changes"] == []
+    assert result["plan_id"] == first["plan_id"]
+    assert result["skipped_calls"] == ["backup:list_backup_selections"]
+
+
+@pytest.mark.parametrize(
+    ("rule", "attributes"),
+    [
+        ({"retention_days": 35}, ["rules.t-daily.Lifecycle.DeleteAfterDays"]),
+        ({"schedule": "cron(0 * * * ? *)"}, ["rules.t-daily.ScheduleExpression"]),
+        ({"enable_continuous_backup": True}, ["rules.t-daily.EnableContinuousBackup"]),
+        (
+            {"copy_actions": [{"destination_vault_arn": "arn:aws:backup:eu-west-1:123456789012:backup-vault:dr"}]},
+            ["rules.t-daily.CopyActions"],
+        ),
+    ],
+)
+def test_rule_changes_update_the_plan_skipped_on_the_emulator(staging, capsys, rule, attributes):
+    run(staging, capsys)
+    result = run(dict(staging, rules=[daily(**rule)]), capsys)
+    assert result["changes"] == [{"action": "update", "resource": "backup plan t-plan", "attributes": attributes}]
+    assert "backup:update_backup_plan" in result["skipped_calls"]
+
+
+def test_an_added_rule_and_a_removed_rule_are_both_changes(staging, capsys):
+    run(staging, capsys)
+    result = run(dict(staging, rules=[daily(name="t-hourly", schedule="cron(0 * * * ? *)")]), capsys)
+    assert result["changes"][0]["attributes"] == ["rules.t-daily", "rules.t-hourly"]
+
+
+def test_unset_rule_options_leave_the_plan_alone(staging, capsys):
+    run(staging, capsys)
+    assert not run(dict(staging, rules=[{"name": "t-daily"}]), capsys)["changed"]
+    assert not run(dict(staging, rules=None, selection=None, tags=None, vault_kms_key_arn=None), capsys)["changed"]
+
+
+def test_tags_are_kept_at_the_given_set(staging, capsys):
+    run(staging, capsys)
+    result = run(dict(staging, tags={"owner": "team"}), capsys)
+    assert {row["resource"] for row in result["changes"]} == {
+        "backup vault t-vault",
+        "backup plan t-plan",
+        "iam role t-plan-backup",
+    }
+    assert not run(dict(staging, tags={"owner": "team"}), capsys)["changed"]
+    assert boto3.client("backup", region_name="us-east-1").list_tags(ResourceArn=result["plan_arn"])["Tags"] == {
+        "owner": "team"
+    }
+
+
+def test_check_mode_on_an_empty_account_creates_nothing_and_accepts_a_null_key(emulator, capsys):
+    args = dict(
+        region="us-east-1",
+        vault_name="t-vault",
+        vault_kms_key_arn=None,
+        plan_name="t-plan",
+        rules=[daily()],
+        selection={"name": "t-by-tag", "tags": {"backup": "daily"}},
+    )
+    result = run(args, capsys, check_mode=True)
+    assert result["changed"]
+    assert [row["resource"] for row in result["changes"] if row["action"] == "create"] == [
+        "backup vault t-vault",
+        "iam role t-plan-backup",
+        "backup plan t-plan",
+        "backup selection t-by-tag",
+    ]
+    assert result["vault_arn"] is None and result["plan_id"] is None and result["iam_role_arn"] is None
+    assert result["rules"][0]["schedule_expression"] == "cron(0 5 * * ? *)"
+    assert plans() == [] and vaults() == [] and "t-plan-backup" not in roles()
+
+
+def test_diff_shows_the_rules_before_and_after(staging, capsys):
+    run(staging, capsys)
+    result = run(dict(staging, rules=[daily(retention_days=7)]), capsys, diff=True)
+    before = result["diff"]["before"]["backup plan t-plan"]["rules"][0]
+    after = result["diff"]["after"]["backup plan t-plan"]["rules"][0]
+    assert (before["Lifecycle"]["DeleteAfterDays"], after["Lifecycle"]["DeleteAfterDays"]) == (30, 7)
+    assert after["StartWindowMinutes"] == 60
+
+
+def test_a_vault_key_change_fails_clearly(staging, capsys):
+    run(staging, capsys)
+    result = run(dict(staging, vault_kms_key_arn="arn:aws:kms:us-east-1:123456789012:key/other"), capsys)
+    assert result["failed"] and "cannot change" in result["msg"]
+
+
+@pytest.mark.parametrize(
+    ("rules", "message"),
+    [
+        ([daily(retention_days=0)], "retention_days must be between 1 and 36500"),
+        ([daily(retention_days=40, enable_continuous_backup=True)], "continuous backup keeps at most 35 days"),
+        ([daily(start_window_minutes=30)], "start_window_minutes must be at least 60"),
+        ([daily(), daily()], "rule names must be unique"),
+    ],
+)
+def test_bad_input_fails_before_anything_is_touched(staging, capsys, rules, message):
+    result = run(dict(staging, rules=rules), capsys)
+    assert result["failed"] and message in result["msg"]
+    assert plans() == [] and vaults() == []
+
+
+def test_a_plan_cannot_be_created_without_rules(staging, capsys):
+    result = run(dict(staging, rules=None), capsys)
+    assert result["failed"] and "rules are required" in result["msg"]
+
+
+def test_absent_deletes_plan_and_role_and_keeps_the_vault_unless_named(staging, capsys):
+    run(staging, capsys)
+    absent = {"region": "us-east-1", "state": "absent", "vault_name": "t-vault", "plan_name": "t-plan"}
+    absent["selection"] = staging["selection"]
+    result = run(absent, capsys)
+    assert [(row["action"], row["resource"]) for row in result["changes"]] == [
+        ("delete", "backup plan t-plan"),
+        ("update", "iam role t-plan-backup"),
+        ("delete", "iam role t-plan-backup"),
+    ]
+    assert plans() == [] and "t-plan-backup" not in roles() and len(vaults()) == 1
+    assert not run(absent, capsys)["changed"]
+    assert run(dict(absent, confirm_delete_vault="t-vault"), capsys)["changes"] == [
+        {"action": "delete", "resource": "backup vault t-vault", "attributes": []}
+    ]
+    assert vaults() == []
+
+
+# --- calls the emulator lacks: request shapes on AWS (Stubber) --------------
+
+
+@pytest.fixture
+def aws(monkeypatch):
+    """Real AWS request shapes: no emulator; the module's clients are stubbed."""
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    clients, stubs = {}, {}
+    for service in ("backup", "iam"):
+        clients[service] = boto3.client(
+            service, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+        )
+        stubs[service] = Stubber(clients[service])
+        stubs[service].activate()
+
+    def client(self, service, retry_decorator=None, **kwargs):
+        return RetryingBotoClientWrapper(clients[service], retry_decorator) if retry_decorator else clients[service]
+
+    monkeypatch.setattr(AnsibleAWSModule, "client", client)
+    yield stubs
+    for stub in stubs.values():
+        stub.assert_no_pending_responses()
+
+
+def aws_rule(**extra):
+    rule = {
+        "RuleName": "t-daily",
+        "RuleId": "r-1",
+        "TargetBackupVaultName": "t-vault",
+        "ScheduleExpression": "cron(0 5 * * ? *)",
+        "StartWindowMinutes": 60,
+        "CompletionWindowMinutes": 180,
+        "Lifecycle": {"DeleteAfterDays": 30, "OptInToArchiveForSupportedResources": False},
+        "ScheduleExpressionTimezone": "Etc/UTC",
+    }
+    rule.update(extra)
+    return rule
+
+
+def expect_existing(backup, rule=None):
+    backup.add_response(
+        "describe_backup_vault",
+        {"BackupVaultName": "t-vault", "BackupVaultArn": "arn:aws:backup:us-east-1:123456789012:backup-vault:t-vault"},
+        {"BackupVaultName": "t-vault"},
+    )
+    backup.add_response(
+        "list_backup_plans",
+        {"BackupPlansList": [{"BackupPlanId": PLAN_ID, "BackupPlanArn": PLAN_ARN, "BackupPlanName": "t-plan"}]},
+        {},
+    )
+    backup.add_response(
+        "get_backup_plan",
+        {
+            "BackupPlanId": PLAN_ID,
+            "BackupPlanArn": PLAN_ARN,
+            "VersionId": "v1",
+            "BackupPlan": {"BackupPlanName": "t-plan", "Rules": [rule or aws_rule()]},
+        },
+        {"BackupPlanId": PLAN_ID},
+    )
+
+
+def selection(**extra):
+    shape = {
+        "SelectionName": "t-by-tag",
+        "IamRoleArn": ROLE_ARN,
+        "ListOfTags": [{"ConditionType": "STRINGEQUALS", "ConditionKey": "backup", "ConditionValue": "daily"}],
+    }
+    shape.update(extra)
+    return shape
+
+
+AWS_ARGS = dict(
+    region="us-east-1",
+    vault_name="t-vault",
+    plan_name="t-plan",
+    selection={"name": "t-by-tag", "tags": {"backup": "daily"}, "iam_role_arn": ROLE_ARN},
+)
+
+
+def test_update_backup_plan_request_keeps_unset_rule_settings(aws, capsys):
+    backup = aws["backup"]
+    expect_existing(backup)
+    backup.add_response(
+        "update_backup_plan",
+        {"BackupPlanId": PLAN_ID, "BackupPlanArn": PLAN_ARN, "VersionId": "v2"},
+        {
+            "BackupPlanId": PLAN_ID,
+            "BackupPlan": {
+                "BackupPlanName": "t-plan",
+                "Rules": [
+                    {
+                        "RuleName": "t-daily",
+                        "TargetBackupVaultName": "t-vault",
+                        "ScheduleExpression": "cron(0 5 * * ? *)",
+                        "StartWindowMinutes": 60,
+                        "CompletionWindowMinutes": 180,
+                        "Lifecycle": {"DeleteAfterDays": 35, "OptInToArchiveForSupportedResources": False},
+                        "ScheduleExpressionTimezone": "Etc/UTC",
+                        "EnableContinuousBackup": True,
+                    }
+                ],
+            },
+        },
+    )
+    backup.add_response(
+        "list_backup_selections",
+        {"BackupSelectionsList": [{"SelectionId": "s-1", "SelectionName": "t-by-tag"}]},
+        {"BackupPlanId": PLAN_ID},
+    )
+    backup.add_response(
+        "get_backup_selection",
+        {"BackupSelection": selection(), "SelectionId": "s-1", "BackupPlanId": PLAN_ID},
+        {"BackupPlanId": PLAN_ID, "SelectionId": "s-1"},
+    )
+    rules = [{"name": "t-daily", "retention_days": 35, "enable_continuous_backup": True}]
+    result = run(dict(AWS_ARGS, rules=rules), capsys)
+    assert result["changes"] == [
+        {
+            "action": "update",
+            "resource": "backup plan t-plan",
+            "attributes": ["rules.t-daily.EnableContinuousBackup", "rules.t-daily.Lifecycle.DeleteAfterDays"],
+        }
+    ]
+    assert result["plan_version_id"] == "v2"
+    assert result["selection_id"] == "s-1"
+    assert result["skipped_calls"] == []
+
+
+def test_missing_selection_is_created_on_aws(aws, capsys):
+    backup = aws["backup"]
+    expect_existing(backup)
+    backup.add_response("list_backup_selections", {"BackupSelectionsList": []}, {"BackupPlanId": PLAN_ID})
+    backup.add_response(
+        "create_backup_selection",
+        {"SelectionId": "s-2", "BackupPlanId": PLAN_ID},
+        {"BackupPlanId": PLAN_ID, "BackupSelection": selection()},
+    )
+    result = run(AWS_ARGS, capsys)
+    assert result["changes"] == [{"action": "create", "resource": "backup selection t-by-tag", "attributes": []}]
+    assert result["selection_id"] == "s-2"
+
+
+def test_changed_selection_is_replaced_on_aws(aws, capsys):
+    backup = aws["backup"]
+    expect_existing(backup)
+    backup.add_response(
+        "list_backup_selections",
+        {"BackupSelectionsList": [{"SelectionId": "s-1", "SelectionName": "t-by-tag"}]},
+        {"BackupPlanId": PLAN_ID},
+    )
+    old = selection(
+        ListOfTags=[{"ConditionType": "STRINGEQUALS", "ConditionKey": "backup", "ConditionValue": "hourly"}]
+    )
+    backup.add_response(
+        "get_backup_selection",
+        {"BackupSelection": old, "SelectionId": "s-1", "BackupPlanId": PLAN_ID},
+        {"BackupPlanId": PLAN_ID, "SelectionId": "s-1"},
+    )
+    backup.add_response("delete_backup_selection", {}, {"BackupPlanId": PLAN_ID, "SelectionId": "s-1"})
+    backup.add_response(
+        "create_backup_selection",
+        {"SelectionId": "s-3", "BackupPlanId": PLAN_ID},
+        {"BackupPlanId": PLAN_ID, "BackupSelection": selection()},
+    )
+    result = run(AWS_ARGS, capsys)
+    assert [row["action"] for row in result["changes"]] == ["delete", "create"]
+    assert result["selection_id"] == "s-3"
+
+
+def test_absent_deletes_the_selections_first_on_aws(aws, capsys):
+    backup = aws["backup"]
+    backup.add_response(
+        "list_backup_plans",
+        {"BackupPlansList": [{"BackupPlanId": PLAN_ID, "BackupPlanArn": PLAN_ARN, "BackupPlanName": "t-plan"}]},
+        {},
+    )
+    backup.add_response(
+        "get_backup_plan",
+        {"BackupPlanId": PLAN_ID, "BackupPlan": {"BackupPlanName": "t-plan", "Rules": [aws_rule()]}},
+        {"BackupPlanId": PLAN_ID},
+    )
+    backup.add_response(
+        "list_backup_selections",
+        {"BackupSelectionsList": [{"SelectionId": "s-1", "SelectionName": "t-by-tag"}]},
+        {"BackupPlanId": PLAN_ID},
+    )
+    backup.add_response("delete_backup_selection", {}, {"BackupPlanId": PLAN_ID, "SelectionId": "s-1"})
+    backup.add_response("delete_backup_plan", {"BackupPlanId": PLAN_ID}, {"BackupPlanId": PLAN_ID})
+    result = run(dict(AWS_ARGS, state="absent"), capsys)
+    assert [row["action"] for row in result["changes"]] == ["delete", "delete"]
+
+
+def test_a_missing_vault_answered_with_access_denied_is_created(aws, capsys):
+    backup = aws["backup"]
+    backup.add_client_error("describe_backup_vault", service_error_code="AccessDeniedException", http_status_code=403)
+    backup.add_response(
+        "create_backup_vault",
+        {"BackupVaultName": "t-vault", "BackupVaultArn": "arn:aws:backup:us-east-1:123456789012:backup-vault:t-vault"},
+        {"BackupVaultName": "t-vault", "EncryptionKeyArn": KEY_ARN},
+    )
+    backup.add_response("list_backup_plans", {"BackupPlansList": []}, {})
+    backup.add_response(
+        "create_backup_plan",
+        {"BackupPlanId": PLAN_ID, "BackupPlanArn": PLAN_ARN, "VersionId": "v1"},
+        {
+            "BackupPlan": {
+                "BackupPlanName": "t-plan",
+                "Rules": [
+                    {
+                        "RuleName": "t-daily",
+                        "TargetBackupVaultName": "t-vault",
+                        "ScheduleExpression": "cron(0 5 * * ? *)",
+                        "StartWindowMinutes": 60,
+                        "CompletionWindowMinutes": 180,
+                        "Lifecycle": {"DeleteAfterDays": 30},
+                    }
+                ],
+            }
+        },
+    )
+    backup.add_response(
+        "create_backup_selection",
+        {"SelectionId": "s-1", "BackupPlanId": PLAN_ID},
+        {"BackupPlanId": PLAN_ID, "BackupSelection": selection()},
+    )
+    result = run(dict(AWS_ARGS, vault_kms_key_arn=KEY_ARN, rules=[daily()]), capsys)
+    assert [row["action"] for row in result["changes"]] == ["create", "create", "create"]
+    assert result["plan_id"] == PLAN_ID and result["selection_id"] == "s-1"
