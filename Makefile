@@ -13,7 +13,7 @@ ENV ?= dev
 # `make up` picks the offline image source when no registry answers.
 DEV_IMAGE_SOURCE ?= $(shell scripts/detect_image_source.sh)
 
-.PHONY: help setup up down test lint unit molecule e2e images bench clean
+.PHONY: help setup up up-dev up-staging down emulator emulator-stop test lint unit molecule e2e images bench bench-dev bench-staging clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -27,12 +27,25 @@ $(STAMP): pyproject.toml constraints.txt requirements.yml
 	$(BIN)/python scripts/check_collections.py requirements.yml
 	touch $@
 
-up: setup ## converge the dev environment on this machine's Docker engine
+up: up-dev up-staging ## the main job: dev on Docker, staging on the local AWS emulator
+
+up-dev: setup ## converge the dev environment on this machine's Docker engine
 	@echo "dev image source: $(DEV_IMAGE_SOURCE)"
 	$(BIN)/ansible-playbook -i inventories/dev playbooks/site.yml -e dev_image_source=$(DEV_IMAGE_SOURCE)
 
-down: setup ## tear the dev environment down (data volumes are kept)
+up-staging: setup emulator ## converge staging into the local emulator (left running)
+	eval "$$(scripts/emulator.sh env)" && $(BIN)/ansible-playbook -i inventories/staging playbooks/site.yml
+	@echo "The emulator keeps running: eval \"\$$(scripts/emulator.sh env)\" then e.g. aws --endpoint-url \$$AWS_ENDPOINT_URL ecs list-services --cluster reelle-staging"
+
+down: setup ## tear dev down (data volumes kept) and stop the emulator
 	$(BIN)/ansible-playbook -i inventories/dev playbooks/teardown.yml
+	scripts/emulator.sh stop
+
+emulator: setup ## start the local AWS emulator (moto server) unless running
+	scripts/emulator.sh start
+
+emulator-stop: ## stop the local AWS emulator (its state is lost)
+	scripts/emulator.sh stop
 
 images: setup ## build the offline images (Debian packages, no registry)
 	$(BIN)/ansible-playbook -i inventories/dev playbooks/images.yml -e dev_image_source=offline
@@ -54,8 +67,13 @@ molecule: setup images ## one molecule scenario per role (converge, idempotence,
 e2e: setup images ## end-to-end tests against the real engine (and emulator)
 	$(BIN)/pytest tests/e2e
 
-bench: setup images ## benchmarks (see bench/README.md)
+bench: bench-dev bench-staging ## benchmarks (see bench/README.md)
+
+bench-dev: setup images ## dev: Ansible vs docker-compose, same run
 	bench/dev_vs_compose.sh
+
+bench-staging: setup ## staging: Ansible vs the Terraform peer on the same emulator, same run
+	bench/aws_vs_terraform.sh staging
 
 clean: ## remove .venv and caches
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -12,9 +12,9 @@ import re
 from collections.abc import Mapping
 
 import yaml
-from jinja2 import Undefined, UndefinedError
 from ansible.errors import AnsibleError, AnsibleFilterError
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from jinja2 import Undefined, UndefinedError
 
 DOCKER_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([bkmg]?)b?\s*$", re.IGNORECASE)
 

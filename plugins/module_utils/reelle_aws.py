@@ -9,14 +9,47 @@ tagging, transformation) rather than writing them again.
 """
 
 import os
+import types
 from urllib.parse import urlparse
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
+from ansible_collections.amazon.aws.plugins.module_utils import botocore as _amazon_aws_botocore
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
     ansible_dict_to_boto3_tag_list,
     boto3_tag_list_to_ansible_dict,
 )
+
+
+class _Boto3WithSharedSessions:
+    """boto3 as amazon.aws's connection code sees it, with one Session per profile.
+
+    amazon.aws builds a new boto3 Session for every client; each one loads
+    botocore's endpoint and partition data again (about 0.2 s here). Our modules
+    make two to five clients per run, so they share one Session per profile.
+    Everything else is the real boto3.
+    """
+
+    def __init__(self, real):
+        self._real = real
+        self._sessions = {}
+        self.session = types.SimpleNamespace(Session=self._session)
+
+    def _session(self, profile_name=None, **kwargs):
+        if kwargs:
+            return self._real.session.Session(profile_name=profile_name, **kwargs)
+        if profile_name not in self._sessions:
+            self._sessions[profile_name] = self._real.session.Session(profile_name=profile_name)
+        return self._sessions[profile_name]
+
+    def __getattr__(self, name):
+        return getattr(self._real, name)
+
+
+if getattr(_amazon_aws_botocore, "HAS_BOTO3", False) and not isinstance(
+    _amazon_aws_botocore.boto3, _Boto3WithSharedSessions
+):
+    _amazon_aws_botocore.boto3 = _Boto3WithSharedSessions(_amazon_aws_botocore.boto3)
 
 # Throttling and eventual-consistency errors are retried with jittered backoff.
 RETRY = AWSRetry.jittered_backoff(retries=8, delay=1, max_delay=20)
@@ -186,7 +219,7 @@ class ChangeSet:
     def _record(self, action, resource, attributes=None):
         self.changes.append({"action": action, "resource": resource, "attributes": attributes or []})
 
-    def call(self, client, service, operation, **kwargs):
+    def call(self, client, service, operation, /, **kwargs):
         """Make a call unless the emulator lacks it; then record it as skipped."""
         if emulator_lacks(service, operation):
             self.skipped_calls.append(f"{service}:{operation}")
@@ -199,13 +232,13 @@ class ChangeSet:
             return None
         return self.call(client, service, operation, **kwargs)
 
-    def create(self, resource, client, service, operation, **kwargs):
+    def create(self, resource, client, service, operation, /, **kwargs):
         return self._mutate("create", resource, [], client, service, operation, kwargs)
 
-    def update(self, resource, attributes, client, service, operation, **kwargs):
+    def update(self, resource, attributes, client, service, operation, /, **kwargs):
         return self._mutate("update", resource, attributes, client, service, operation, kwargs)
 
-    def delete(self, resource, client, service, operation, **kwargs):
+    def delete(self, resource, client, service, operation, /, **kwargs):
         return self._mutate("delete", resource, [], client, service, operation, kwargs)
 
     def note(self, key, before, after):

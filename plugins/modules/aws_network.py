@@ -252,31 +252,26 @@ class NetworkManager:
     # --- tags -------------------------------------------------------------------
 
     def ensure_tags(self, label, resource_id, actual_tags, name, **extra):
-        """Set missing or different tags; remove others when purging (never aws: tags)."""
+        """Set missing or different tags; remove others when purging (never aws: tags).
+
+        Returns the tags before and after, for the diff.
+        """
         desired = dict(self.params["tags"] or {}, Name=name, **extra)
         actual = tag_dict(actual_tags)
         to_set = {key: value for key, value in desired.items() if actual.get(key) != value}
         to_unset = []
         if self.params["purge_tags"] and self.params["tags"] is not None:
             to_unset = sorted(key for key in actual if key not in desired and not key.startswith("aws:"))
-        if resource_id is None:
-            return
         if to_set:
             attributes = [f"tags.{key}" for key in sorted(to_set)]
-            self.changes.update(
-                label, attributes, self.ec2, "ec2", "create_tags", Resources=[resource_id], Tags=tag_list(to_set)
-            )
+            tags = tag_list(to_set)
+            self.changes.update(label, attributes, self.ec2, "ec2", "create_tags", Resources=[resource_id], Tags=tags)
         if to_unset:
             attributes = [f"tags.{key}" for key in to_unset]
-            self.changes.update(
-                label,
-                attributes,
-                self.ec2,
-                "ec2",
-                "delete_tags",
-                Resources=[resource_id],
-                Tags=[{"Key": k} for k in to_unset],
-            )
+            tags = [{"Key": key} for key in to_unset]
+            self.changes.update(label, attributes, self.ec2, "ec2", "delete_tags", Resources=[resource_id], Tags=tags)
+        after = {key: value for key, value in dict(actual, **desired).items() if key not in to_unset}
+        return actual, after
 
     # --- VPC ----------------------------------------------------------------------
 
@@ -288,26 +283,30 @@ class NetworkManager:
             self.module.fail_json(msg=f"Several VPCs are named {self.name} ({ids}); keep one and rename the others.")
         return vpcs[0] if vpcs else None
 
+    def create_vpc(self, label):
+        cidr = self.params["cidr_block"]
+        created = self.changes.create(
+            label,
+            self.ec2,
+            "ec2",
+            "create_vpc",
+            CidrBlock=cidr,
+            TagSpecifications=self.tag_specification("vpc", self.name),
+        )
+        vpc_id = created["Vpc"]["VpcId"] if created else None
+        if created and created["Vpc"].get("State") != "available":
+            self.ec2.get_waiter("vpc_available").wait(VpcIds=[vpc_id], WaiterConfig={"Delay": 2, "MaxAttempts": 60})
+        # A new VPC resolves names but gives no host names: no describe needed.
+        dns_before, dns_after = self.ensure_dns(label, vpc_id, {"enableDnsSupport": True, "enableDnsHostnames": False})
+        after = {"cidr_block": cidr, "tags": dict(self.params["tags"] or {}, Name=self.name), **dns_after}
+        self.changes.note(label, None, after)
+        return vpc_id
+
     def ensure_vpc(self, vpc):
         cidr = self.params["cidr_block"]
         label = f"vpc {self.name}"
         if vpc is None:
-            created = self.changes.create(
-                label,
-                self.ec2,
-                "ec2",
-                "create_vpc",
-                CidrBlock=cidr,
-                TagSpecifications=self.tag_specification("vpc", self.name),
-            )
-            self.changes.note(
-                label, None, {"cidr_block": cidr, "tags": dict(self.params["tags"] or {}, Name=self.name)}
-            )
-            vpc_id = created["Vpc"]["VpcId"] if created else None
-            if created and created["Vpc"].get("State") != "available":
-                self.ec2.get_waiter("vpc_available").wait(VpcIds=[vpc_id], WaiterConfig={"Delay": 2, "MaxAttempts": 60})
-            self.ensure_dns(label, vpc_id, {"enableDnsSupport": True, "enableDnsHostnames": False})
-            return vpc_id
+            return self.create_vpc(label)
         if vpc["CidrBlock"] != cidr:
             self.module.fail_json(
                 msg=(
@@ -316,30 +315,41 @@ class NetworkManager:
                     "or delete the network first (state=absent, confirm_delete)."
                 )
             )
-        before = {"cidr_block": cidr, "tags": tag_dict(vpc.get("Tags"))}
-        self.changes.note(label, before, {"cidr_block": cidr, "tags": dict(self.params["tags"] or {}, Name=self.name)})
-        self.ensure_tags(label, vpc["VpcId"], vpc.get("Tags"), self.name)
-        self.ensure_dns(label, vpc["VpcId"], None)
+        tags_before, tags_after = self.ensure_tags(label, vpc["VpcId"], vpc.get("Tags"), self.name)
+        dns_before, dns_after = self.ensure_dns(label, vpc["VpcId"], None)
+        before = {"cidr_block": cidr, "tags": tags_before, **dns_before}
+        self.changes.note(label, before, {"cidr_block": cidr, "tags": tags_after, **dns_after})
         return vpc["VpcId"]
 
     def ensure_dns(self, label, vpc_id, known):
-        """DNS attributes; `known` holds a new VPC's defaults (no describe needed)."""
+        """DNS attributes the user set; `known` holds a new VPC's values (no describe needed).
+
+        Returns the attributes before and after, for the diff.
+        """
+        before, after = {}, {}
         wanted = {"enableDnsSupport": self.params["dns_support"], "enableDnsHostnames": self.params["dns_hostnames"]}
         for attribute, value in wanted.items():
             if value is None:
                 continue
-            if known is not None:
-                if vpc_id is not None and known[attribute] != value:
-                    self.call(
-                        "modify_vpc_attribute", VpcId=vpc_id, **{attribute[0].upper() + attribute[1:]: {"Value": value}}
-                    )
-                continue
             key = attribute[0].upper() + attribute[1:]
-            actual = self.ec2.describe_vpc_attribute(aws_retry=True, VpcId=vpc_id, Attribute=attribute)[key]["Value"]
-            if actual != value:
+            if known is not None:
+                actual = known[attribute]
+            else:
+                actual = self.ec2.describe_vpc_attribute(aws_retry=True, VpcId=vpc_id, Attribute=attribute)[key][
+                    "Value"
+                ]
+            before[attribute], after[attribute] = actual, value
+            if actual == value:
+                continue
+            if known is not None:
+                # Part of creating the VPC (already in the plan); in check mode vpc_id is null.
+                if vpc_id is not None:
+                    self.call("modify_vpc_attribute", VpcId=vpc_id, **{key: {"Value": value}})
+            else:
                 self.changes.update(
                     label, [attribute], self.ec2, "ec2", "modify_vpc_attribute", VpcId=vpc_id, **{key: {"Value": value}}
                 )
+        return before, after
 
     # --- what the VPC holds (five describe calls) ----------------------------------
 

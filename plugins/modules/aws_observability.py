@@ -355,6 +355,7 @@ from ansible.module_utils.reelle_aws import (
     aws_client,
     changed_attributes,
     differences,
+    emulator_lacks,
     paginate,
     tag_dict,
     tag_list,
@@ -681,7 +682,8 @@ class ObservabilityManager:
 
     def find_sampling_rule(self, name):
         """(found, record): found is False when the emulator cannot tell (the read was skipped)."""
-        xray = self.client("xray")
+        # No client is built when the call is skipped anyway (building one costs a few 100 ms).
+        xray = None if emulator_lacks("xray", "get_sampling_rules") else self.client("xray")
         token = None
         while True:
             page = self.changes.call(xray, "xray", "get_sampling_rules", **({"NextToken": token} if token else {}))
@@ -705,7 +707,6 @@ class ObservabilityManager:
     def ensure_sampling_rule(self):
         if not self.params["xray_sampling_rule"]:
             return None
-        xray = self.client("xray")
         desired = self.desired_sampling_rule()
         resource = f"sampling rule {desired['RuleName']}"
         known, current = self.find_sampling_rule(desired["RuleName"])
@@ -714,7 +715,12 @@ class ObservabilityManager:
         if current is None:
             self.changes.note(resource, None, desired)
             created = self.changes.create(
-                resource, xray, "xray", "create_sampling_rule", SamplingRule=desired, **self._create_tags()
+                resource,
+                self.client("xray"),
+                "xray",
+                "create_sampling_rule",
+                SamplingRule=desired,
+                **self._create_tags(),
             )
             return created["SamplingRuleRecord"]["SamplingRule"]["RuleARN"] if created else None
         self.changes.note(resource, {key: current.get(key) for key in desired}, desired)
@@ -727,7 +733,12 @@ class ObservabilityManager:
         if found:
             update = {key: value for key, value in desired.items() if key != "Version"}
             self.changes.update(
-                resource, changed_attributes(found), xray, "xray", "update_sampling_rule", SamplingRuleUpdate=update
+                resource,
+                changed_attributes(found),
+                self.client("xray"),
+                "xray",
+                "update_sampling_rule",
+                SamplingRuleUpdate=update,
             )
         self._ensure_sampling_rule_tags(current["RuleARN"], resource)
         return current["RuleARN"]

@@ -409,7 +409,7 @@ secret_arns:
   returned: always
   type: dict
   sample:
-    reelle-staging/datadog-api-key: arn:aws:secretsmanager:us-east-1:123456789012:secret:reelle-staging/dd-AbCdEf
+    reelle-staging/dd-key: arn:aws:secretsmanager:us-east-1:123456789012:secret:reelle-staging/dd-key-AbCdEf
 task_definition_arn:
   description: ARN of the revision the service runs (null when a new one would be registered in check mode).
   returned: when state is present
@@ -769,6 +769,8 @@ class LogGroup(Part):
             return name, actual.get("logGroupArn") or actual["arn"].removesuffix(":*")
         self._update(actual, spec)
         arn = actual.get("logGroupArn") or actual["arn"].removesuffix(":*")
+        if self.tags is None:
+            return name, arn
         current = logs.list_tags_for_resource(resourceArn=arn, aws_retry=True).get("tags", {})
         sync_tags(
             self.changes,
@@ -821,9 +823,11 @@ class Secrets(Part):
         resource = f"secret {name}"
         actual = self._describe(name)
         if actual is None:
+            value = spec.get("value") or pysecrets.token_urlsafe(32)
+            self.module.no_log_values.add(value)
             kwargs = {
                 "Name": name,
-                "SecretString": spec.get("value") or pysecrets.token_urlsafe(32),
+                "SecretString": value,
                 "Description": spec.get("description"),
                 "KmsKeyId": spec.get("kms_key_id"),
                 "Tags": tag_list(self.tags) if self.tags else None,
@@ -908,7 +912,9 @@ class TaskDefinition(Part):
     def latest(self, family):
         try:
             found = self.client("ecs").describe_task_definition(taskDefinition=family, include=["TAGS"], aws_retry=True)
-        except is_boto3_error_code("ClientException"):
+        except is_boto3_error_code("ClientException"):  # no ACTIVE revision of the family
+            return None, None
+        if found["taskDefinition"].get("status", "ACTIVE") != "ACTIVE":
             return None, None
         return found["taskDefinition"], tag_dict(found.get("tags"), "key", "value")
 

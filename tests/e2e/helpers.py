@@ -47,6 +47,8 @@ class Run:
 def playbook(inventory, playbook_name, *extra, env=None, timeout=900):
     args = [str(ANSIBLE_PLAYBOOK), "-i", f"inventories/{inventory}", f"playbooks/{playbook_name}", *extra]
     full_env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_FORCE_COLOR="0", **(env or {}))
+    # A variable given as None is removed from the environment.
+    full_env = {key: value for key, value in full_env.items() if value is not None}
     completed = subprocess.run(
         args, cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=timeout, check=False
     )

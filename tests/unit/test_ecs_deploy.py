@@ -675,6 +675,7 @@ def test_register_task_definition_request_shape(aws):
             "tags": [{"key": "project", "value": "reelle"}],
         },
     )
+    params["task_definition"].update(network_mode="awsvpc", requires_compatibilities=["FARGATE"])
     module = FakeModule(params, clients)
     part = ecs_deploy.TaskDefinition(module, ecs_deploy.ChangeSet(module))
     arn, registered = part.ensure_present({"reelle-test/datadog-api-key": "arn:aws:secretsmanager:secret:dd"})
@@ -746,3 +747,51 @@ def test_service_update_on_aws(aws):
         {"action": "update", "resource": "ecs service backend", "attributes": ["deploymentConfiguration"]}
     ]
     assert service["deployments"][0]["id"] == "ecs-svc/2"
+
+
+def test_create_service_request_shape(aws):
+    """What moto drops on CreateService (circuit breaker, grace period) is sent to AWS."""
+    clients, stubs = aws
+    upstream = {"roles": {"x": "arn:x", "t": "arn:t"}, "subnets": ["subnet-a", "subnet-b"], "group": "sg-1"}
+    upstream["target_group"] = f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:targetgroup/backend/0123"
+    params = deploy_args(upstream)
+    params["service"].update(launch_type="FARGATE", assign_public_ip=False)
+    revision = f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/reelle-test-backend:1"
+    stubs["ecs"].add_response(
+        "describe_services",
+        {"services": [], "failures": [{"arn": "backend", "reason": "MISSING"}]},
+        {"cluster": "reelle-test", "services": ["backend"], "include": ["TAGS"]},
+    )
+    stubs["ecs"].add_response(
+        "create_service",
+        {"service": service_with(deployment("ecs-svc/1", "IN_PROGRESS", revision=1))},
+        {
+            "cluster": "reelle-test",
+            "serviceName": "backend",
+            "taskDefinition": revision,
+            "desiredCount": 3,
+            "launchType": "FARGATE",
+            "schedulingStrategy": "REPLICA",
+            "networkConfiguration": {
+                "awsvpcConfiguration": {
+                    "subnets": ["subnet-a", "subnet-b"],
+                    "securityGroups": ["sg-1"],
+                    "assignPublicIp": "DISABLED",
+                }
+            },
+            "loadBalancers": [
+                {"targetGroupArn": upstream["target_group"], "containerName": "backend", "containerPort": 7777}
+            ],
+            "healthCheckGracePeriodSeconds": 60,
+            "deploymentConfiguration": {
+                "deploymentCircuitBreaker": {"enable": True, "rollback": True},
+                "minimumHealthyPercent": 100,
+                "maximumPercent": 200,
+            },
+            "tags": [{"key": "project", "value": "reelle"}, {"key": "environment", "value": "test"}],
+        },
+    )
+    module = FakeModule(params, clients)
+    part = ecs_deploy.Service(module, ecs_deploy.ChangeSet(module))
+    service, changed, _ = part.ensure_present(revision, registered=True)
+    assert changed and service["deployments"][0]["id"] == "ecs-svc/1"

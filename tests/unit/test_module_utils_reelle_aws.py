@@ -74,3 +74,12 @@ def test_emulator_lacking_calls_are_skipped_only_on_the_emulator(monkeypatch, en
     assert reelle_aws.on_emulator() is skipped
     assert (changes.result()["skipped_calls"] == ["xray:create_sampling_rule"]) is skipped
     assert bool(client.calls) is not skipped
+
+
+def test_amazon_aws_connections_share_one_boto3_session_per_profile():
+    from ansible_collections.amazon.aws.plugins.module_utils import botocore as amazon_aws_botocore
+
+    shim = amazon_aws_botocore.boto3
+    assert shim.session.Session() is shim.session.Session()
+    assert shim.session.Session(profile_name=None) is not shim.session.Session(region_name="eu-west-1")
+    assert shim.__version__ == __import__("boto3").__version__

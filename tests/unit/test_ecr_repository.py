@@ -1,0 +1,159 @@
+"""ecr_repository against the moto server: create, no-op, updates, check mode,
+the encryption guard and the images guard on delete."""
+
+import json
+
+import boto3
+import ecr_repository
+import pytest
+from ansible.module_utils.testing import patch_module_args
+
+REGION = "us-east-1"
+NAME = "reelle-test/backend"
+POLICY = {
+    "rules": [
+        {
+            "rulePriority": 2,
+            "description": "Keep the 30 newest images",
+            "selection": {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 30},
+            "action": {"type": "expire"},
+        },
+        {
+            "rulePriority": 1,
+            "description": "Expire untagged images after 7 days",
+            "selection": {
+                "tagStatus": "untagged",
+                "countType": "sinceImagePushed",
+                "countUnit": "days",
+                "countNumber": 7,
+            },
+            "action": {"type": "expire"},
+        },
+    ]
+}
+
+
+def run(args, capsys, check_mode=False, diff=False):
+    with patch_module_args(dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)), pytest.raises(SystemExit):
+        ecr_repository.main()
+    return json.loads(capsys.readouterr().out)
+
+
+@pytest.fixture
+def key(emulator):
+    return boto3.client("kms", region_name=REGION).create_key()["KeyMetadata"]["Arn"]
+
+
+def repository_args(key, **overrides):
+    args = {
+        "region": REGION,
+        "name": NAME,
+        "image_tag_mutability": "IMMUTABLE",
+        "scan_on_push": True,
+        "encryption_type": "KMS",
+        "kms_key": key,
+        "lifecycle_policy": POLICY,
+        "tags": {"project": "reelle", "environment": "test"},
+    }
+    args.update(overrides)
+    return args
+
+
+def ecr():
+    return boto3.client("ecr", region_name=REGION)
+
+
+@pytest.mark.parametrize(
+    ("policy", "rules"),
+    [
+        (None, None),
+        (json.dumps({"rules": [{"rulePriority": 2}, {"rulePriority": 1}]}), [1, 2]),
+        ({"rules": [{"rulePriority": 3}, {"rulePriority": 1}]}, [1, 3]),
+    ],
+)
+def test_parse_policy_orders_rules(policy, rules):
+    parsed = ecr_repository.parse_policy(policy)
+    assert (parsed is None) if rules is None else [rule["rulePriority"] for rule in parsed["rules"]] == rules
+
+
+def test_check_mode_creates_nothing(key, capsys):
+    result = run(repository_args(key), capsys, check_mode=True)
+    assert result["changed"] is True
+    assert [row["action"] for row in result["changes"]] == ["create", "update"]
+    assert result["repository_url"] is None
+    assert ecr().describe_repositories()["repositories"] == []
+
+
+def test_create_then_noop(key, capsys):
+    created = run(repository_args(key), capsys)
+    assert created["changed"] is True
+    assert created["repository_url"].endswith(f".dkr.ecr.{REGION}.amazonaws.com/{NAME}")
+    repository = ecr().describe_repositories(repositoryNames=[NAME])["repositories"][0]
+    assert repository["imageTagMutability"] == "IMMUTABLE"
+    assert repository["imageScanningConfiguration"] == {"scanOnPush": True}
+    assert repository["encryptionConfiguration"] == {"encryptionType": "KMS", "kmsKey": key}
+    policy = json.loads(ecr().get_lifecycle_policy(repositoryName=NAME)["lifecyclePolicyText"])
+    assert [rule["selection"]["tagStatus"] for rule in policy["rules"]] == ["untagged", "any"]
+    again = run(repository_args(key), capsys)
+    assert again["changed"] is False, again["changes"]
+    assert again["repository_arn"] == created["repository_arn"]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "attributes"),
+    [
+        ({"image_tag_mutability": "MUTABLE"}, ["image_tag_mutability"]),
+        ({"scan_on_push": False}, ["scan_on_push"]),
+        ({"lifecycle_policy": {"rules": POLICY["rules"][:1]}}, ["lifecycle_policy"]),
+        ({"tags": {"project": "reelle"}}, ["tags.environment"]),
+        ({"tags": {"project": "reelle", "environment": "test", "owner": "platform"}}, ["tags.owner"]),
+    ],
+)
+def test_updates_then_noop(key, capsys, overrides, attributes):
+    run(repository_args(key), capsys)
+    result = run(repository_args(key, **overrides), capsys, diff=True)
+    assert result["changed"] is True
+    assert [row["attributes"] for row in result["changes"]] == [attributes]
+    assert run(repository_args(key, **overrides), capsys)["changed"] is False
+
+
+def test_unset_parameters_leave_the_repository_alone(key, capsys):
+    run(repository_args(key), capsys)
+    result = run({"region": REGION, "name": NAME, "encryption_type": "KMS"}, capsys)
+    assert result["changed"] is False
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [{"encryption_type": "AES256", "kms_key": None}, {"kms_key": "arn:aws:kms:us-east-1:123456789012:key/other"}],
+)
+def test_encryption_change_fails_instead_of_replacing(key, capsys, overrides):
+    run(repository_args(key), capsys)
+    result = run(repository_args(key, **overrides), capsys)
+    assert result["failed"] is True
+    assert "cannot change encryption in place" in result["msg"]
+
+
+def test_bad_lifecycle_policy_fails(key, capsys):
+    result = run(repository_args(key, lifecycle_policy="{not json"), capsys)
+    assert result["failed"] is True and "lifecycle_policy" in result["msg"]
+
+
+def test_absent_refuses_images_without_force_delete(key, capsys):
+    run(repository_args(key), capsys)
+    manifest = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+            "config": {"digest": "sha256:" + "0" * 64},
+            "layers": [],
+        }
+    )
+    ecr().put_image(repositoryName=NAME, imageManifest=manifest, imageTag="1.0.0")
+    refused = run({"region": REGION, "name": NAME, "state": "absent"}, capsys)
+    assert refused["failed"] is True and "force_delete=true" in refused["msg"]
+    planned = run({"region": REGION, "name": NAME, "state": "absent", "force_delete": True}, capsys, check_mode=True)
+    assert planned["changed"] is True and ecr().describe_repositories()["repositories"]
+    removed = run({"region": REGION, "name": NAME, "state": "absent", "force_delete": True}, capsys)
+    assert removed["changed"] is True and ecr().describe_repositories()["repositories"] == []
+    assert run({"region": REGION, "name": NAME, "state": "absent"}, capsys)["changed"] is False
