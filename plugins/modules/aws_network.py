@@ -521,7 +521,7 @@ class NetworkManager:
 
     # --- route tables --------------------------------------------------------------------
 
-    def ensure_route_table(self, vpc_id, name, target, subnets):
+    def ensure_route_table(self, vpc_id, name, target, subnets, target_name):
         """A named route table, its 0.0.0.0/0 route to target and its subnets ((name, id) pairs)."""
         label = f"route table {name}"
         table = next((t for t in self.found["route_tables"] if _name_of(t) == name), None)
@@ -537,15 +537,15 @@ class NetworkManager:
             table = created["RouteTable"] if created else {"RouteTableId": None, "Routes": [], "Associations": []}
         else:
             self.ensure_tags(label, table["RouteTableId"], table.get("Tags"), name)
-        self.ensure_default_route(label, table, target)
+        self.ensure_default_route(label, table, target, target_name)
         self.ensure_associations(label, table["RouteTableId"], subnets)
         return table["RouteTableId"]
 
-    def ensure_default_route(self, label, table, target):
+    def ensure_default_route(self, label, table, target, target_name):
         ((target_key, target_id),) = target.items()
         route = next((r for r in table["Routes"] if r.get("DestinationCidrBlock") == ANYWHERE), None)
         before = {"route": route.get(target_key) if route else None}
-        self.changes.note(label, before, {"route": target_id})
+        self.changes.note(label, before, {"route": target_id or f"(new) {target_name}"})
         # Ids are null only in check mode (resources that would be created): recorded, not called.
         kwargs = {"RouteTableId": table["RouteTableId"], "DestinationCidrBlock": ANYWHERE, target_key: target_id}
         if route is None:
@@ -602,12 +602,15 @@ class NetworkManager:
         private = [
             (f"{self.name}-private-{zone}", subnet_id) for zone, subnet_id in zip(zones, private_ids, strict=True)
         ]
-        public_table = self.ensure_route_table(vpc_id, f"{self.name}-public", {"GatewayId": gateway_id}, public)
+        public_table = self.ensure_route_table(
+            vpc_id, f"{self.name}-public", {"GatewayId": gateway_id}, public, f"internet gateway {self.name}"
+        )
         private_tables = []
         for index, (nat_id, _ip, _pending) in enumerate(nats):
             served = [pair for position, pair in enumerate(private) if min(position, len(nats) - 1) == index]
             name = f"{self.name}-private-{zones[index]}"
-            private_tables.append(self.ensure_route_table(vpc_id, name, {"NatGatewayId": nat_id}, served))
+            target_name = f"nat gateway {self.name}-{zones[index]}"
+            private_tables.append(self.ensure_route_table(vpc_id, name, {"NatGatewayId": nat_id}, served, target_name))
         return self.changes.result(
             vpc_id=vpc_id,
             vpc_cidr=self.params["cidr_block"],

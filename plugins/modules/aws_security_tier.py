@@ -1073,6 +1073,12 @@ class SecurityTierManager:
             result.update(SecurityGroupsManager(self.module, self.changes).ensure_present())
         if self.params["iam_roles"]:
             values = self.placeholder_values(result["kms_key"])
+            unknown = [name for name, value in values.items() if value is None]
+            needed = [name for name in unknown if uses_placeholder(self.params["iam_roles"], name)]
+            if needed and not self.module.check_mode:
+                self.module.fail_json(
+                    msg=f"IAM policies use {', '.join(needed)}, but no kms_key is given to fill it in"
+                )
             result.update(IamRolesManager(self.module, self.changes).ensure_present(values))
         return self.changes.result(**result)
 

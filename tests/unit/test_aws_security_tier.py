@@ -615,8 +615,10 @@ def test_whole_tier_check_mode_then_create_then_twelve_calls(emulator, vpc_id, c
 
 def test_account_placeholder_without_a_key_asks_sts(emulator, capsys):
     role = dict(copy.deepcopy(ROLES[0]), inline_policies={"project-secrets": KMS_POLICY})
-    result = run(capsys, {"iam_roles": [role]})
-    assert result["changed"], result
+    refused = run(capsys, {"iam_roles": [role]})
+    assert refused["failed"] and "use <kms_key_arn>, but no kms_key is given" in refused["msg"]
+    role["inline_policies"]["project-secrets"] = dict(KMS_POLICY, Statement=KMS_POLICY["Statement"][:1])
+    assert run(capsys, {"iam_roles": [role]})["changed"]
     document = iam().get_role_policy(RoleName="unit-ecs-execution", PolicyName="project-secrets")["PolicyDocument"]
     assert document["Statement"][0]["Resource"] == "arn:aws:secretsmanager:us-east-1:123456789012:secret:unit/*"
 
