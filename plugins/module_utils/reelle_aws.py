@@ -18,6 +18,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
     ansible_dict_to_boto3_tag_list,
     boto3_tag_list_to_ansible_dict,
+    compare_aws_tags,
 )
 
 
@@ -252,6 +253,23 @@ class ChangeSet:
             result["diff"] = {"before": self.before, "after": self.after}
         result.update(extra)
         return result
+
+
+def sync_tags(changes, resource, current, desired, purge, tag, untag):
+    """Reconcile a resource's tags through the ChangeSet.
+
+    current/desired are dicts (desired None leaves tags alone); tag(to_set) and
+    untag(keys) return the (client, service, operation, kwargs) of the call.
+    """
+    if desired is None or current is None:
+        return
+    to_set, to_unset = compare_aws_tags(current, desired, purge)
+    if to_set:
+        client, service, operation, kwargs = tag(to_set)
+        changes.update(resource, [f"tags.{key}" for key in sorted(to_set)], client, service, operation, **kwargs)
+    if to_unset:
+        client, service, operation, kwargs = untag(to_unset)
+        changes.update(resource, [f"tags.{key}" for key in sorted(to_unset)], client, service, operation, **kwargs)
 
 
 def changed_attributes(found):

@@ -136,10 +136,9 @@ try:
 except ImportError:  # AnsibleAWSModule reports missing botocore
     BotoCoreError = ClientError = None
 
-from ansible.module_utils.reelle_aws import ChangeSet, aws_client, tag_dict, tag_list
+from ansible.module_utils.reelle_aws import ChangeSet, aws_client, sync_tags, tag_dict, tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
 
 def parse_policy(policy):
@@ -284,27 +283,15 @@ class EcrRepositoryManager:
         if wanted is None:
             return
         current = tag_dict(self.ecr.list_tags_for_resource(resourceArn=arn, aws_retry=True).get("tags"))
-        to_set, to_unset = compare_aws_tags(current, wanted, self.params["purge_tags"])
-        if to_set:
-            self.changes.update(
-                self.resource,
-                [f"tags.{key}" for key in sorted(to_set)],
-                self.ecr,
-                "ecr",
-                "tag_resource",
-                resourceArn=arn,
-                tags=tag_list(to_set),
-            )
-        if to_unset:
-            self.changes.update(
-                self.resource,
-                [f"tags.{key}" for key in sorted(to_unset)],
-                self.ecr,
-                "ecr",
-                "untag_resource",
-                resourceArn=arn,
-                tagKeys=to_unset,
-            )
+        sync_tags(
+            self.changes,
+            self.resource,
+            current,
+            wanted,
+            self.params["purge_tags"],
+            lambda to_set: (self.ecr, "ecr", "tag_resource", {"resourceArn": arn, "tags": tag_list(to_set)}),
+            lambda keys: (self.ecr, "ecr", "untag_resource", {"resourceArn": arn, "tagKeys": keys}),
+        )
 
     def ensure_absent(self):
         repository = self.describe()

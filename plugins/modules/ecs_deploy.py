@@ -477,12 +477,12 @@ from ansible.module_utils.reelle_aws import (
     differences,
     emulator_lacks,
     on_emulator,
+    sync_tags,
     tag_dict,
     tag_list,
 )
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
 SCALABLE_DIMENSION = "ecs:service:DesiredCount"
 
@@ -637,33 +637,6 @@ def primary_deployment(service):
 def same_key(desired, actual):
     """A KMS key given as id or ARN matches the ARN AWS returns."""
     return desired == actual or bool(actual and actual.endswith(f"/{desired}"))
-
-
-def sync_tags(changes, resource, current, desired, purge, tag, untag):
-    """Reconcile tags through the ChangeSet; tag/untag return (client, service, operation, kwargs)."""
-    if desired is None or current is None:
-        return
-    to_set, to_unset = compare_aws_tags(current, desired, purge)
-    if to_set:
-        client, service, operation, kwargs = tag(to_set)
-        changes.update(resource, [f"tags.{key}" for key in sorted(to_set)], client, service, operation, **kwargs)
-    if to_unset:
-        client, service, operation, kwargs = untag(to_unset)
-        changes.update(resource, [f"tags.{key}" for key in sorted(to_unset)], client, service, operation, **kwargs)
-
-
-class ServiceCalls:
-    """ECS calls whose `service` argument would collide with ChangeSet's own `service`
-    parameter: they take it as `service_name` and pass it on."""
-
-    def __init__(self, ecs):
-        self.ecs = ecs
-
-    def update_service(self, service_name, **kwargs):
-        return self.ecs.update_service(service=service_name, **kwargs)
-
-    def delete_service(self, service_name, **kwargs):
-        return self.ecs.delete_service(service=service_name, **kwargs)
 
 
 # --- the parts of a deployment ------------------------------------------------
@@ -1032,11 +1005,11 @@ class Service(Part):
         updated = self.changes.update(
             f"ecs service {spec['name']}",
             sorted(update),
-            ServiceCalls(self.client("ecs")),
+            self.client("ecs"),
             "ecs",
             "update_service",
             cluster=self.params["cluster"]["name"],
-            service_name=spec["name"],
+            service=spec["name"],
             **update,
         )
         return (updated or {}).get("service"), True, unverified
@@ -1090,11 +1063,11 @@ class Service(Part):
         name = actual["serviceName"]
         deleted = self.changes.delete(
             f"ecs service {name}",
-            ServiceCalls(ecs),
+            ecs,
             "ecs",
             "delete_service",
             cluster=cluster,
-            service_name=name,
+            service=name,
             force=True,
         )
         if deleted is not None:
