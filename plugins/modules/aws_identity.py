@@ -1,0 +1,69 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: reelle platform team
+# MIT License (see LICENSE)
+
+DOCUMENTATION = r"""
+---
+module: aws_identity
+short_description: Who the AWS credentials belong to (one STS call)
+version_added: "0.2.0"
+description:
+  - Calls C(sts:GetCallerIdentity) once and returns the account, ARN and user id. Roles call it first
+    to prove the credentials work (or that the emulator answers) before any other AWS call.
+  - Like M(amazon.aws.aws_caller_info) without its optional IAM alias lookup; ours because it runs in
+    the worker process (see C(plugins/action/reelle_inprocess.py)), about a second faster per run.
+  - Never changes anything.
+author:
+  - reelle platform team
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+"""
+
+EXAMPLES = r"""
+- name: Ask STS who we are
+  aws_identity:
+    region: us-east-1
+  register: caller
+"""
+
+RETURN = r"""
+account:
+  description: The account id.
+  returned: success
+  type: str
+  sample: "123456789012"
+arn:
+  description: The ARN of the calling identity.
+  returned: success
+  type: str
+  sample: arn:aws:sts::123456789012:user/moto
+user_id:
+  description: The unique id of the calling identity.
+  returned: success
+  type: str
+  sample: AKIAIOSFODNN7EXAMPLE
+"""
+
+try:
+    from botocore.exceptions import BotoCoreError, ClientError
+except ImportError:  # AnsibleAWSModule reports missing botocore
+    BotoCoreError = ClientError = None
+
+from ansible.module_utils.reelle_aws import aws_client
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+
+
+def main():
+    module = AnsibleAWSModule(argument_spec={}, supports_check_mode=True)
+    try:
+        identity = aws_client(module, "sts").get_caller_identity(aws_retry=True)
+    except (BotoCoreError, ClientError) as error:
+        module.fail_json_aws(error, msg="Could not identify the caller with STS")
+    module.exit_json(changed=False, account=identity["Account"], arn=identity["Arn"], user_id=identity["UserId"])
+
+
+if __name__ == "__main__":
+    main()
