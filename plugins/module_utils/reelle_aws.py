@@ -89,6 +89,7 @@ EMULATOR_UNSUPPORTED = frozenset(
         # Not an API call: moto runs no ECS tasks, so a rollout never completes there.
         ("ecs", "wait_rollout_completed"),
         ("autoscaling", "disable_metrics_collection"),
+        ("apigatewayv2", "update_stage"),
     }
 )
 

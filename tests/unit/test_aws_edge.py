@@ -1,0 +1,493 @@
+"""aws_edge: against the emulator (moto server), and Stubber tests for the calls it lacks."""
+
+import json
+
+import aws_edge as module_under_test
+import boto3
+import botocore.client
+import pytest
+from ansible.module_utils.testing import patch_module_args
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
+from botocore.stub import ANY, Stubber
+
+ZONE = "edge.example.com"
+RECORD = f"api.{ZONE}"
+USE1 = {"dns": "t-alb-use1-123.us-east-1.elb.amazonaws.com", "zone": "Z35SXDOTRQ7X7K"}
+EUW1 = {"dns": "t-alb-euw1-456.eu-west-1.elb.amazonaws.com", "zone": "Z32O12XQLNTSW2"}
+
+
+def run(args, capsys, check_mode=False, diff=False):
+    """Run the module's main() with these args; the parsed JSON result."""
+    args = dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)
+    with patch_module_args(args), pytest.raises(SystemExit):
+        module_under_test.main()
+    return json.loads(capsys.readouterr().out)
+
+
+def records(primary="us-east-1"):
+    return [
+        {
+            "set_identifier": region,
+            "failover": "PRIMARY" if region == primary else "SECONDARY",
+            "alb_dns_name": alb["dns"],
+            "alb_hosted_zone_id": alb["zone"],
+        }
+        for region, alb in (("us-east-1", USE1), ("eu-west-1", EUW1))
+    ]
+
+
+def edge(primary="us-east-1", **cloudfront):
+    """The prod edge: HTTP API -> us-east-1 ALB, CloudFront -> API, Route53 failover across both ALBs."""
+    return dict(
+        name="t-edge",
+        region="us-east-1",
+        api={"integration_uri": f"http://{USE1['dns']}/{{proxy}}"},
+        cloudfront=cloudfront,
+        route53={
+            "zone_name": ZONE,
+            "record_name": RECORD,
+            "health_check": {"type": "HTTP", "resource_path": "/health"},
+            "records": records(primary),
+        },
+        tags={"environment": "test"},
+    )
+
+
+@pytest.fixture
+def calls(monkeypatch):
+    """Every AWS call the module makes, as service:operation."""
+    made = []
+    real = botocore.client.BaseClient._make_api_call
+
+    def counting(self, operation, params):
+        made.append(f"{self.meta.service_model.service_name}:{operation}")
+        return real(self, operation, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", counting)
+    return made
+
+
+def apigw():
+    return boto3.client("apigatewayv2", region_name="us-east-1")
+
+
+def cloudfront():
+    return boto3.client("cloudfront", region_name="us-east-1")
+
+
+def route53():
+    return boto3.client("route53", region_name="us-east-1")
+
+
+def distributions():
+    return cloudfront().list_distributions()["DistributionList"].get("Items", [])
+
+
+def failover_records(zone_id):
+    sets = route53().list_resource_record_sets(HostedZoneId=zone_id)["ResourceRecordSets"]
+    return {item["SetIdentifier"]: item for item in sets if item["Type"] == "A"}
+
+
+def health_checks():
+    return route53().list_health_checks()["HealthChecks"]
+
+
+def nothing_exists():
+    return (
+        apigw().get_apis()["Items"] == []
+        and distributions() == []
+        and route53().list_hosted_zones()["HostedZones"] == []
+        and health_checks() == []
+    )
+
+
+# --- against the emulator ---------------------------------------------------
+
+
+def test_create_builds_api_distribution_zone_health_checks_and_failover_records(emulator, capsys):
+    result = run(edge(), capsys)
+    assert result["changed"]
+    assert [(row["action"], row["resource"]) for row in result["changes"]] == [
+        ("create", "http api t-edge-api"),
+        ("create", "http api t-edge-api integration"),
+        ("create", "http api t-edge-api route ANY /{proxy+}"),
+        ("create", "http api t-edge-api route $default"),
+        ("create", "http api t-edge-api stage $default"),
+        ("create", "cloudfront distribution t-edge API"),
+        ("create", f"route53 zone {ZONE}"),
+        ("create", f"route53 health check {RECORD} us-east-1"),
+        ("create", f"route53 health check {RECORD} eu-west-1"),
+        ("create", f"route53 records {RECORD}"),
+    ]
+    # The API proxies everything to the ALB through an auto-deployed $default stage.
+    api = apigw().get_api(ApiId=result["api_id"])
+    assert api["ProtocolType"] == "HTTP" and api["Tags"] == {"environment": "test"}
+    assert result["api_endpoint"] == api["ApiEndpoint"]
+    integration = apigw().get_integrations(ApiId=result["api_id"])["Items"]
+    assert [(i["IntegrationType"], i["IntegrationUri"], i["TimeoutInMillis"]) for i in integration] == [
+        ("HTTP_PROXY", f"http://{USE1['dns']}/{{proxy}}", 29000)
+    ]
+    routes = apigw().get_routes(ApiId=result["api_id"])["Items"]
+    assert {r["RouteKey"]: r["Target"] for r in routes} == {
+        "ANY /{proxy+}": f"integrations/{integration[0]['IntegrationId']}",
+        "$default": f"integrations/{integration[0]['IntegrationId']}",
+    }
+    stage = apigw().get_stage(ApiId=result["api_id"], StageName="$default")
+    assert stage["AutoDeploy"] is True
+    # CloudFront: the API's execute-api domain over HTTPS only, viewers redirected to HTTPS, TLSv1.2_2021.
+    config = cloudfront().get_distribution_config(Id=result["distribution_id"])["DistributionConfig"]
+    origin = config["Origins"]["Items"][0]
+    assert origin["DomainName"] == api["ApiEndpoint"].removeprefix("https://")
+    assert origin["CustomOriginConfig"]["OriginProtocolPolicy"] == "https-only"
+    assert config["DefaultCacheBehavior"]["ViewerProtocolPolicy"] == "redirect-to-https"
+    assert sorted(config["DefaultCacheBehavior"]["AllowedMethods"]["Items"]) == module_under_test.ALL_METHODS
+    assert config["DefaultCacheBehavior"]["DefaultTTL"] == 0 and config["DefaultCacheBehavior"]["MaxTTL"] == 0
+    assert config["ViewerCertificate"]["MinimumProtocolVersion"] == "TLSv1.2_2021"
+    assert config["Enabled"] and config["PriceClass"] == "PriceClass_100"
+    assert result["distribution_domain_name"].endswith(".cloudfront.net")
+    assert result["distribution_arn"].endswith(f"distribution/{result['distribution_id']}")
+    # Route53: PRIMARY us-east-1 and SECONDARY eu-west-1 alias records, each with its health check.
+    found = failover_records(result["zone_id"])
+    assert {key: item["Failover"] for key, item in found.items()} == {"us-east-1": "PRIMARY", "eu-west-1": "SECONDARY"}
+    assert found["us-east-1"]["AliasTarget"]["EvaluateTargetHealth"] is True
+    assert module_under_test._dns(found["eu-west-1"]["AliasTarget"]["DNSName"]) == EUW1["dns"]
+    assert found["eu-west-1"]["AliasTarget"]["HostedZoneId"] == EUW1["zone"]
+    assert {key: item["HealthCheckId"] for key, item in found.items()} == result["health_check_ids"]
+    checks = {check["Id"]: check["HealthCheckConfig"] for check in health_checks()}
+    assert checks[result["health_check_ids"]["eu-west-1"]]["FullyQualifiedDomainName"] == EUW1["dns"]
+    assert {
+        (c["Type"], c["ResourcePath"], c["Port"], c["RequestInterval"], c["FailureThreshold"]) for c in checks.values()
+    } == {("HTTP", "/health", 80, 30, 3)}
+    assert result["record_fqdn"] == RECORD and result["zone_name_servers"]
+    assert all(len(check["CallerReference"]) <= 64 for check in health_checks())  # Route53's limit
+
+
+def test_second_run_changes_nothing_with_eleven_read_calls(emulator, capsys, calls):
+    run(edge(), capsys)
+    calls.clear()
+    result = run(edge(), capsys)
+    assert not result["changed"] and result["changes"] == []
+    assert sorted(calls) == sorted(
+        [
+            "apigatewayv2:GetApis",
+            "apigatewayv2:GetIntegrations",
+            "apigatewayv2:GetRoutes",
+            "apigatewayv2:GetStages",
+            "cloudfront:ListDistributions",
+            "cloudfront:ListTagsForResource",
+            "route53:ListHostedZonesByName",
+            "route53:ListResourceRecordSets",
+            "route53:ListTagsForResource",
+            "route53:ListHealthChecks",
+            "route53:ListTagsForResources",
+        ]
+    )
+    assert result["skipped_calls"] == []
+
+
+def test_check_mode_on_an_empty_account_creates_nothing_and_accepts_null_alb_names(emulator, capsys):
+    args = edge()
+    args["api"]["integration_uri"] = None
+    for record in args["route53"]["records"]:
+        record["alb_dns_name"] = None
+    result = run(args, capsys, check_mode=True)
+    assert result["changed"]
+    assert {row["action"] for row in result["changes"]} == {"create"}
+    assert len(result["changes"]) == 10
+    assert result["api_id"] is None and result["distribution_id"] is None and result["zone_id"] is None
+    assert nothing_exists()
+
+
+def test_null_alb_names_fail_outside_check_mode(emulator, capsys):
+    args = edge()
+    args["route53"]["records"][1]["alb_dns_name"] = None
+    result = run(args, capsys)
+    assert result["failed"] and "route53.records[eu-west-1].alb_dns_name is required" in result["msg"]
+
+
+def test_flip_primary_to_eu_west_1_is_one_upsert_of_both_records(emulator, capsys, calls):
+    created = run(edge(), capsys)
+    calls.clear()
+    result = run(edge(primary="eu-west-1"), capsys, diff=True)
+    assert result["changes"] == [
+        {
+            "action": "update",
+            "resource": f"route53 records {RECORD}",
+            "attributes": ["eu-west-1.failover", "us-east-1.failover"],
+        }
+    ]
+    assert calls.count("route53:ChangeResourceRecordSets") == 1
+    assert not [call for call in calls if call.split(":")[1].startswith(("Create", "Delete"))]
+    found = failover_records(created["zone_id"])
+    assert {key: item["Failover"] for key, item in found.items()} == {"us-east-1": "SECONDARY", "eu-west-1": "PRIMARY"}
+    # Same zone, same health checks, same distribution: nothing was replaced.
+    assert (result["zone_id"], result["health_check_ids"], result["distribution_id"]) == (
+        created["zone_id"],
+        created["health_check_ids"],
+        created["distribution_id"],
+    )
+    assert result["diff"]["after"][f"route53 records {RECORD}"]["eu-west-1"]["failover"] == "PRIMARY"
+    assert not run(edge(primary="eu-west-1"), capsys)["changed"]
+    assert run(edge(), capsys)["changes"][0]["attributes"] == ["eu-west-1.failover", "us-east-1.failover"]
+
+
+def test_origin_change_updates_the_distribution_in_place(emulator, capsys, calls):
+    created = run(edge(), capsys)
+    calls.clear()
+    standby = {"origin_domain_name": EUW1["dns"], "origin_protocol_policy": "http-only"}
+    result = run(edge(**standby), capsys)
+    assert result["changes"] == [
+        {
+            "action": "update",
+            "resource": "cloudfront distribution t-edge API",
+            "attributes": ["origin.domain_name", "origin.protocol_policy"],
+        }
+    ]
+    assert "cloudfront:UpdateDistribution" in calls and "cloudfront:CreateDistribution" not in calls
+    assert result["distribution_id"] == created["distribution_id"] and len(distributions()) == 1
+    config = cloudfront().get_distribution_config(Id=created["distribution_id"])["DistributionConfig"]
+    assert config["Origins"]["Items"][0]["DomainName"] == EUW1["dns"]
+    assert config["ViewerCertificate"]["MinimumProtocolVersion"] == "TLSv1.2_2021"
+    assert not run(edge(**standby), capsys)["changed"]
+
+
+@pytest.mark.parametrize(
+    ("change", "resource", "attributes"),
+    [
+        ({"cloudfront": {"price_class": "PriceClass_All"}}, "cloudfront distribution t-edge API", ["price_class"]),
+        (
+            {"api": {"integration_uri": f"http://{EUW1['dns']}/{{proxy}}", "timeout_ms": 10000}},
+            "http api t-edge-api integration",
+            ["IntegrationUri", "TimeoutInMillis"],
+        ),
+        ({"tags": {"environment": "other"}}, "http api t-edge-api", ["tags"]),
+        (
+            {"cloudfront": {"logging_bucket": "t-logs.s3.amazonaws.com", "logging_prefix": "cf/"}},
+            "cloudfront distribution t-edge API",
+            ["logging.bucket", "logging.enabled", "logging.prefix"],
+        ),
+    ],
+)
+def test_an_update_changes_only_what_differs(emulator, capsys, change, resource, attributes):
+    run(edge(), capsys)
+    result = run(dict(edge(), **change), capsys)
+    rows = [row for row in result["changes"] if row["resource"] == resource]
+    assert rows == [{"action": "update", "resource": resource, "attributes": attributes}]
+    assert all(row["action"] == "update" for row in result["changes"])
+    assert not run(dict(edge(), **change), capsys)["changed"]
+
+
+def test_health_check_settings_are_updated_in_place_and_interval_changes_replace_the_check(emulator, capsys):
+    created = run(edge(), capsys)
+    args = edge()
+    args["route53"]["health_check"] = {"type": "HTTP", "resource_path": "/ready", "failure_threshold": 2}
+    result = run(args, capsys)
+    assert {row["action"] for row in result["changes"]} == {"update"}
+    assert result["health_check_ids"] == created["health_check_ids"]
+    assert {c["HealthCheckConfig"]["ResourcePath"] for c in health_checks()} == {"/ready"}
+    args["route53"]["health_check"]["request_interval"] = 10
+    replaced = run(args, capsys)
+    assert [row["action"] for row in replaced["changes"]].count("delete") == 2
+    assert set(replaced["health_check_ids"].values()).isdisjoint(created["health_check_ids"].values())
+    assert {c["HealthCheckConfig"]["RequestInterval"] for c in health_checks()} == {10}
+    found = failover_records(created["zone_id"])
+    assert {key: item["HealthCheckId"] for key, item in found.items()} == replaced["health_check_ids"]
+    assert not run(args, capsys)["changed"]
+
+
+def test_absent_removes_everything_it_created(emulator, capsys):
+    run(edge(), capsys)
+    absent = dict(edge(), state="absent")
+    planned = run(absent, capsys, check_mode=True)
+    assert planned["changed"] and not nothing_exists()
+    result = run(absent, capsys)
+    assert [(row["action"], row["resource"].split(" ")[0]) for row in result["changes"]] == [
+        ("delete", "route53"),
+        ("delete", "route53"),
+        ("delete", "route53"),
+        ("delete", "route53"),
+        ("update", "cloudfront"),
+        ("delete", "cloudfront"),
+        ("delete", "http"),
+    ]
+    assert nothing_exists()
+    assert not run(absent, capsys)["changed"]
+
+
+def test_absent_keeps_a_zone_holding_other_records(emulator, capsys):
+    created = run(edge(), capsys)
+    route53().change_resource_record_sets(
+        HostedZoneId=created["zone_id"],
+        ChangeBatch={
+            "Changes": [
+                {
+                    "Action": "CREATE",
+                    "ResourceRecordSet": {
+                        "Name": f"www.{ZONE}.",
+                        "Type": "CNAME",
+                        "TTL": 60,
+                        "ResourceRecords": [{"Value": "example.org"}],
+                    },
+                }
+            ]
+        },
+    )
+    result = run(dict(edge(), state="absent"), capsys)
+    assert f"route53 zone {ZONE}" not in [row["resource"] for row in result["changes"]]
+    assert route53().list_hosted_zones()["HostedZones"] and failover_records(created["zone_id"]) == {}
+    assert health_checks() == []
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"record_name": "api.other.com"}, "is not inside route53.zone_name"),
+        ({"health_check": {"resource_path": "health"}}, "resource_path must start with /"),
+        ({"health_check": {"request_interval": 15}}, "request_interval must be 10 or 30"),
+        ({"records": records() + [dict(records()[0], set_identifier="x")]}, "exactly one PRIMARY"),
+        ({"records": [dict(item, failover="SECONDARY") for item in records()]}, "exactly one PRIMARY"),
+    ],
+)
+def test_bad_route53_input_fails_before_anything_is_touched(emulator, capsys, change, message):
+    args = edge()
+    args["route53"] = dict(args["route53"], **change)
+    result = run(args, capsys)
+    assert result["failed"] and message in result["msg"]
+    assert nothing_exists()
+
+
+@pytest.mark.parametrize(
+    ("cloudfront", "api", "message"),
+    [
+        ({"aliases": ["api.example.com"]}, {}, "aliases require cloudfront.acm_certificate_arn"),
+        (
+            {"acm_certificate_arn": "arn:aws:acm:eu-west-1:123456789012:certificate/x"},
+            {},
+            "ACM certificate in us-east-1",
+        ),
+        ({"forwarded_headers": ["Host"]}, {}, "must not forward Host"),
+        ({}, {"integration_uri": "ftp://x"}, "api.integration_uri must be an http"),
+        ({}, {"timeout_ms": 40000}, "api.timeout_ms must be between 50 and 30000"),
+    ],
+)
+def test_bad_edge_input_fails_before_anything_is_touched(emulator, capsys, cloudfront, api, message):
+    args = edge(**cloudfront)
+    args["api"].update(api)
+    result = run(args, capsys)
+    assert result["failed"] and message in result["msg"]
+    assert nothing_exists()
+
+
+def test_normalises_the_emulators_cloudfront_quirks():
+    """moto reports legacy ForwardedValues and sni-only with the default certificate; AWS reports TLSv1 there."""
+    desired = {"origin": {"id": "api"}, "certificate": {"minimum_protocol_version": "TLSv1.2_2021"}}
+    config = {
+        "ViewerCertificate": {
+            "CloudFrontDefaultCertificate": True,
+            "SSLSupportMethod": "sni-only",
+            "MinimumProtocolVersion": "TLSv1",
+        },
+        "DefaultCacheBehavior": {"CachePolicyId": "4135ea2d", "ForwardedValues": {"QueryString": False}},
+    }
+    view = module_under_test.EdgeManager.actual_view(config, desired)
+    assert view["certificate"]["minimum_protocol_version"] == "TLSv1.2_2021"
+    assert "forwarded" not in view and view["cache_policy_id"] == "4135ea2d"
+    assert module_under_test._dns("DualStack.T-ALB.us-east-1.elb.amazonaws.com.") == "t-alb.us-east-1.elb.amazonaws.com"
+
+
+# --- calls the emulator lacks: request shapes on AWS (Stubber) --------------
+
+
+@pytest.fixture
+def aws(monkeypatch):
+    """Real AWS request shapes: no emulator; the module's clients are stubbed."""
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    clients, stubs = {}, {}
+    for service in ("apigatewayv2",):
+        clients[service] = boto3.client(
+            service, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+        )
+        stubs[service] = Stubber(clients[service])
+        stubs[service].activate()
+
+    def client(self, service, retry_decorator=None, **kwargs):
+        return RetryingBotoClientWrapper(clients[service], retry_decorator) if retry_decorator else clients[service]
+
+    monkeypatch.setattr(AnsibleAWSModule, "client", client)
+    yield stubs
+    for stub in stubs.values():
+        stub.assert_no_pending_responses()
+
+
+def test_stage_access_logs_are_turned_on_with_update_stage(aws, capsys):
+    stub = aws["apigatewayv2"]
+    uri = f"http://{USE1['dns']}/{{proxy}}"
+    stub.add_response(
+        "get_apis",
+        {
+            "Items": [
+                {
+                    "ApiId": "a1",
+                    "Name": "t-edge-api",
+                    "ProtocolType": "HTTP",
+                    "RouteSelectionExpression": "x",
+                    "Tags": {},
+                }
+            ]
+        },
+        {},
+    )
+    stub.add_response(
+        "get_integrations",
+        {
+            "Items": [
+                {
+                    "IntegrationId": "i1",
+                    "IntegrationType": "HTTP_PROXY",
+                    "IntegrationMethod": "ANY",
+                    "IntegrationUri": uri,
+                    "PayloadFormatVersion": "1.0",
+                    "TimeoutInMillis": 29000,
+                }
+            ]
+        },
+        {"ApiId": "a1"},
+    )
+    stub.add_response(
+        "get_routes",
+        {"Items": [{"RouteId": "r1", "RouteKey": "$default", "Target": "integrations/i1"}]},
+        {"ApiId": "a1"},
+    )
+    stub.add_response("get_stages", {"Items": [{"StageName": "$default", "AutoDeploy": True}]}, {"ApiId": "a1"})
+    log_group = "arn:aws:logs:us-east-1:123456789012:log-group:/t/edge"
+    stub.add_response(
+        "update_stage",
+        {"StageName": "$default"},
+        {
+            "ApiId": "a1",
+            "StageName": "$default",
+            "AutoDeploy": True,
+            "AccessLogSettings": {"DestinationArn": log_group, "Format": ANY},
+        },
+    )
+    args = {
+        "name": "t-edge",
+        "region": "us-east-1",
+        "api": {"integration_uri": uri, "routes": ["$default"], "access_log_destination_arn": log_group},
+    }
+    result = run(args, capsys)
+    assert result["changes"] == [
+        {"action": "update", "resource": "http api t-edge-api stage $default", "attributes": ["AccessLogSettings"]}
+    ]
+    assert result["skipped_calls"] == []
+
+
+def test_update_stage_is_skipped_on_the_emulator(emulator, capsys):
+    log_group = "arn:aws:logs:us-east-1:123456789012:log-group:/t/edge"
+    run(edge(), capsys)
+    args = edge()
+    args["api"]["access_log_destination_arn"] = log_group
+    result = run(args, capsys)
+    assert result["changes"][0]["attributes"] == ["AccessLogSettings"]
+    assert result["skipped_calls"] == ["apigatewayv2:update_stage"]
