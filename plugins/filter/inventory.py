@@ -5,11 +5,20 @@ choices, required) and `vars/checks.yml` (range and shape rules that an
 argument spec cannot express) and checks the values the host sees for those
 variables (inventory and extra vars). It returns every problem at once, each
 naming the variable; values of `no_log` options are never shown.
+
+`variable_sources` maps every variable the inventory or a role's defaults set to
+the file that sets it for a host (host_vars over group_vars of the host's
+groups over group_vars/all; `role default roles/<role>/defaults/main.yml` when
+no inventory file does). `problem_sources` appends to each problem the file of
+every variable it names, and says `extra vars` when the value the host sees is
+not the one the file holds. `disjoint_cidr_problems` reports CIDRs (named
+variables, across the play's hosts) that overlap.
 """
 
+import ipaddress
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import yaml
 from ansible.errors import AnsibleError, AnsibleFilterError
@@ -148,6 +157,132 @@ def role_input_problems(hostvars, role_dir, roles):
     return problems
 
 
+class _TolerantLoader(yaml.SafeLoader):
+    """Reads inventory files that hold `!vault` or `!unsafe` values (their value is not needed)."""
+
+
+_TolerantLoader.add_multi_constructor("!", lambda loader, suffix, node: None)
+VARS_EXTENSIONS = ("", ".yml", ".yaml", ".json")
+VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _vars_files(folder, name):
+    """Files Ansible reads for group or host `name` under folder, in load order."""
+    files = [os.path.join(folder, name + ext) for ext in VARS_EXTENSIONS]
+    found = [path for path in files if os.path.isfile(path)]
+    directory = os.path.join(folder, name)
+    if os.path.isdir(directory):
+        for root, dirs, names in os.walk(directory):
+            dirs.sort()
+            found.extend(
+                os.path.join(root, entry)
+                for entry in sorted(names)
+                if entry.endswith(VARS_EXTENSIONS[1:]) or "." not in entry
+            )
+    return found
+
+
+def _top_level(path):
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = yaml.load(handle, Loader=_TolerantLoader)  # noqa: S506 - a SafeLoader subclass
+    except (OSError, yaml.YAMLError):
+        return {}
+    return data if isinstance(data, Mapping) else {}
+
+
+def _shown_path(path):
+    relative = os.path.relpath(path)
+    return path if relative.startswith("..") else relative
+
+
+def variable_sources(inventory_dir, host, groups, role_dir=None, roles=()):
+    """{variable: {"file": shown path, "value": value in that file}} for one host."""
+    if not isinstance(inventory_dir, str) or not os.path.isdir(inventory_dir):
+        raise AnsibleFilterError(f"variable_sources: no inventory directory at {inventory_dir!r}")
+    if isinstance(groups, str) or not isinstance(groups, Sequence):
+        raise AnsibleFilterError(f"variable_sources: groups must be a list of group names, got {groups!r}")
+    sources = {}
+    for role in roles if role_dir else ():
+        defaults = os.path.join(role_dir, role, "defaults", "main.yml")
+        for name, value in _top_level(defaults).items():
+            sources[name] = {"file": f"role default roles/{role}/defaults/main.yml", "value": value}
+    # Later files win, as in Ansible: group_vars/all, then the host's groups, then host_vars.
+    layers = [("group_vars", "all"), *(("group_vars", group) for group in groups if group != "all")]
+    for folder, name in [*layers, ("host_vars", host)]:
+        for path in _vars_files(os.path.join(inventory_dir, folder), name):
+            for variable, value in _top_level(path).items():
+                sources[variable] = {"file": _shown_path(path), "value": value}
+    return sources
+
+
+def _plain_scalar(value):
+    return isinstance(value, bool | int | float) or (isinstance(value, str) and "{{" not in value and "{%" not in value)
+
+
+def _source_text(name, source, hostvars):
+    if hostvars is not None and _plain_scalar(source["value"]):
+        try:
+            actual = _plain(hostvars[name]) if name in hostvars else source["value"]
+        except (AnsibleError, UndefinedError, _Unresolved):
+            actual = source["value"]
+        if actual != source["value"] and str(actual) != str(source["value"]):
+            return f"{name}: extra vars (overrides {source['file']})"
+    return f"{name}: {source['file']}"
+
+
+def problem_sources(problems, sources, hostvars=None):
+    """Each problem with the file of every variable it names appended: `... [name: file]`."""
+    if isinstance(problems, str) or not isinstance(problems, Sequence):
+        raise AnsibleFilterError(f"problem_sources: problems must be a list of messages, got {problems!r}")
+    if not isinstance(sources, Mapping):
+        raise AnsibleFilterError("problem_sources: sources must be the result of variable_sources")
+    annotated = []
+    for problem in problems:
+        names = [name for name in dict.fromkeys(VARIABLE_NAME.findall(str(problem))) if name in sources]
+        texts = [_source_text(name, sources[name], hostvars) for name in names]
+        annotated.append(f"{problem} [{'; '.join(texts)}]" if texts else str(problem))
+    return annotated
+
+
+def _host_networks(hostvars, host, names):
+    """[(variable, network)] of the CIDRs the host sets in names (lists allowed)."""
+    found = []
+    for name in names:
+        try:
+            value = _plain(hostvars[host][name]) if name in hostvars[host] else None
+        except (AnsibleError, UndefinedError, _Unresolved, KeyError):
+            continue
+        for cidr in value if isinstance(value, list) else [value]:
+            try:
+                found.append((name, ipaddress.ip_network(str(cidr).strip(), strict=False)))
+            except ValueError:
+                continue  # the role's own checks report a CIDR that does not parse
+    return found
+
+
+def disjoint_cidr_problems(hostvars, host, hosts, names):
+    """Overlaps between the CIDRs in variables `names` of `host`, and with those of the other `hosts`."""
+    if isinstance(names, str) or not isinstance(names, Sequence):
+        raise AnsibleFilterError(f"disjoint_cidr_problems: names must be a list of variable names, got {names!r}")
+    mine = _host_networks(hostvars, host, names)
+    pairs = [(a, b, "") for index, a in enumerate(mine) for b in mine[index + 1 :]]
+    for other_host in hosts:
+        if other_host != host:
+            others = _host_networks(hostvars, other_host, names)
+            pairs.extend((a, b, f" of {other_host}") for a in mine for b in others)
+    return [
+        f"{name} {network} overlaps {other_name} {other}{where}"
+        for (name, network), (other_name, other), where in pairs
+        if network.overlaps(other)
+    ]
+
+
 class FilterModule:
     def filters(self):
-        return {"role_input_problems": role_input_problems}
+        return {
+            "role_input_problems": role_input_problems,
+            "variable_sources": variable_sources,
+            "problem_sources": problem_sources,
+            "disjoint_cidr_problems": disjoint_cidr_problems,
+        }

@@ -1,0 +1,1 @@
+"""Test support: a local AWS emulator that records every request it serves."""

@@ -1,0 +1,216 @@
+"""moto server whose WSGI app records every request it serves, by operation.
+
+Run as a process: ``python -m tests.support.recording_emulator --port N --log FILE``.
+Each request appends one JSON line to FILE before moto answers it:
+``{"service", "operation", "method", "path", "mutating"}``.
+
+The operation is classified on the emulator's side from the request alone:
+the ``X-Amz-Target`` header (JSON protocols: ``...ECS.UpdateService``), the
+``Action`` field of the query string or form body (query protocols), or, for
+REST protocols, the method and path matched against botocore's service model
+(``POST /Groups`` is X-Ray's GetGroups). An operation is a read when its name
+starts with Describe, List, Get, Head, ...; a REST request that matches no
+operation is a read only when its method is GET or HEAD. Requests to moto's
+own API (``/moto-api``, the test's reset) are logged as ``control``.
+
+`RecordingEmulator` starts that process on a free port for a test.
+"""
+
+import argparse
+import functools
+import io
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import parse_qs
+
+READ_PREFIXES = ("Describe", "List", "Get", "Head", "BatchGet", "Search", "Lookup", "Scan", "Query")
+READ_METHODS = ("GET", "HEAD", "OPTIONS")
+CREDENTIAL_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def is_read(operation):
+    return operation.startswith(READ_PREFIXES)
+
+
+@functools.cache
+def _rest_operations(service):
+    """[(method, path regex, required query keys, literal length, operation)] of a REST service."""
+    import botocore.session
+
+    try:
+        model = botocore.session.get_session().get_service_model(service)
+    except Exception:  # noqa: BLE001 - an unknown service leaves the method to decide
+        return []
+    operations = []
+    for name in model.operation_names:
+        http = model.operation_model(name).http
+        uri, _, query = http.get("requestUri", "/").partition("?")
+        pattern = re.sub(r"\\\{[^}]+\\\+\\\}", ".+", re.escape(uri))
+        pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", pattern)
+        keys = {item.split("=", 1)[0] for item in query.split("&") if item}
+        operations.append((http.get("method", "POST"), re.compile(f"^{pattern}/?$"), keys, len(uri), name))
+    return operations
+
+
+def rest_operation(service, method, path, query_keys):
+    """The operation a REST request calls (None when no operation of the model matches)."""
+    matches = [
+        (len(keys), literal, name)
+        for verb, pattern, keys, literal, name in _rest_operations(service)
+        if verb == method and pattern.match(path) and keys <= query_keys
+    ]
+    return max(matches)[2] if matches else None
+
+
+def classify(environ, body):
+    """(service, operation, mutating) of one WSGI request."""
+    method = environ.get("REQUEST_METHOD", "GET")
+    path = environ.get("PATH_INFO", "/")
+    scope = CREDENTIAL_SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
+    service = scope.group(1) if scope else ""
+    target = environ.get("HTTP_X_AMZ_TARGET", "")
+    if target:
+        operation = target.rsplit(".", 1)[-1]
+        return service, operation, not is_read(operation)
+    query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+    if "x-www-form-urlencoded" in environ.get("CONTENT_TYPE", ""):
+        query.update(parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True))
+    if "Action" in query:
+        operation = query["Action"][0]
+        return service, operation, not is_read(operation)
+    operation = rest_operation(service, method, path, set(query)) if service else None
+    if operation:
+        return service, operation, not is_read(operation)
+    return service, f"{method} {path}", method not in READ_METHODS
+
+
+class Recorder:
+    """WSGI middleware: log the request's operation, then let moto answer it."""
+
+    def __init__(self, app, log_path):
+        self.app = app
+        self.log = open(log_path, "a", encoding="utf-8")  # noqa: SIM115 - lives as long as the server
+        self.lock = threading.Lock()
+
+    def __call__(self, environ, start_response):
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        path = environ.get("PATH_INFO", "/")
+        if path.startswith("/moto-api"):
+            entry = {"service": "moto-api", "operation": path, "method": environ.get("REQUEST_METHOD"), "control": True}
+        else:
+            service, operation, mutating = classify(environ, body)
+            entry = {
+                "service": service,
+                "operation": operation,
+                "method": environ.get("REQUEST_METHOD"),
+                "path": path,
+                "mutating": mutating,
+            }
+        with self.lock:
+            self.log.write(json.dumps(entry) + "\n")
+            self.log.flush()
+        return self.app(environ, start_response)
+
+
+def serve(host, port, log_path):
+    os.environ.setdefault("MOTO_PORT", str(port))
+    os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+    from werkzeug.serving import make_server
+
+    app = Recorder(DomainDispatcherApplication(create_backend_app), log_path)
+    make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler).serve_forever()
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class RecordingEmulator:
+    """The recording server in a process of its own, on a free port."""
+
+    def __init__(self, directory):
+        self.port = _free_port()
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self.log_path = Path(directory) / "requests.jsonl"
+        self.log_path.touch()
+        self.output = open(Path(directory) / "server.log", "w")  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tests.support.recording_emulator", "--port", str(self.port)]
+            + ["--log", str(self.log_path)],
+            cwd=ROOT,
+            stdout=self.output,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return
+            except OSError:
+                if self.process.poll() is not None:
+                    break
+                time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"recording emulator did not start; see {self.output.name}")
+
+    @property
+    def env(self):
+        return {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "AWS_ENDPOINT_URL": self.endpoint,
+        }
+
+    def reset(self):
+        request = urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST")
+        urllib.request.urlopen(request, timeout=10).close()
+
+    def requests(self):
+        """Every request logged so far (control requests excluded)."""
+        with open(self.log_path, encoding="utf-8") as log:
+            entries = [json.loads(line) for line in log if line.strip()]
+        return [entry for entry in entries if not entry.get("control")]
+
+    def mark(self):
+        """A position in the log: requests(since=mark) are the ones served after it."""
+        return len(self.requests())
+
+    def since(self, mark):
+        return self.requests()[mark:]
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.output.close()
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--log", required=True)
+    args = parser.parse_args(argv)
+    serve(args.host, args.port, args.log)
+
+
+if __name__ == "__main__":
+    main()
