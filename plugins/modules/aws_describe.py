@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # MIT License (see the project's roles/*/meta/main.yml)
-# A test helper: imports first, the documentation after them.
+# Imports first, the documentation after them.
 
 import contextlib
 import json
@@ -14,10 +14,11 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 DOCUMENTATION = r"""
 ---
 module: aws_describe
-short_description: Make one read-only AWS call and return its answer (molecule verify helper)
+short_description: Make one read-only AWS call and return its answer
 description:
   - Calls one describe/list/get operation of a boto3 client and returns the response, so verify playbooks
-    can assert on what AWS reports where no collection *_info module serves (ElastiCache replication groups).
+    can assert on what AWS reports where no collection *_info module serves (ElastiCache replication groups);
+    molecule verify playbooks, the integration tests and the disaster-recovery drill read state with it.
   - Refuses any operation that is not read-only.
 author: reelle platform team
 options:

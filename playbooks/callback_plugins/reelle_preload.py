@@ -1,0 +1,1 @@
+../../plugins/callback/reelle_preload.py
