@@ -73,7 +73,7 @@ class Emulator:
         return dict(FAKE_CREDENTIALS, AWS_ENDPOINT_URL=self.endpoint)
 
     def reset(self):
-        urllib.request.urlopen(urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST"), timeout=10)
+        urllib.request.urlopen(urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST"), timeout=120)
 
     def stop(self):
         self.process.terminate()

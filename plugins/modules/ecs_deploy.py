@@ -20,7 +20,19 @@ description:
     and the order of environment variables, secrets and port mappings). Tags alone are
     re-tagged on the existing revision.
   - The service's C(desiredCount) is set when the service is created; after that Application
-    Auto Scaling owns it and the module leaves it alone unless O(service.force_desired_count=true).
+    Auto Scaling owns it within its bounds, and the module leaves it alone unless
+    O(service.force_desired_count=true). A desired count outside the bounds
+    [O(autoscaling.min_capacity), O(autoscaling.max_capacity)] (an out-of-band change, or bounds
+    changed by this run) is drift - it is reported as an update of C(desiredCount) (with its before and
+    after in --diff) and repaired by clamping it into the bounds.
+  - "Tasks on EC2 and Fargate: a service runs either with O(service.launch_type) or with
+    O(service.capacity_provider_strategy) (mutually exclusive). AWS rejects a strategy that mixes
+    Fargate (C(FARGATE), C(FARGATE_SPOT)) and Auto Scaling group providers, and so does this module,
+    before any change. The design this project uses - the primary service names the cluster's EC2
+    capacity provider (M(ecs_ec2_capacity)); the task definition lists both C(EC2) and C(FARGATE) in
+    O(task_definition.requires_compatibilities) (awsvpc, Fargate cpu/memory pairs), so the same
+    revision runs on Fargate for one-off tasks (the cluster's default strategy) and for the warm
+    standby region, which runs on Fargate."
   - When the circuit breaker rolls a deployment back, the module fails with the deployment's
     C(rolloutStateReason) and the service's latest events.
   - Check mode makes no change and accepts null upstream ids (resources that would be created
@@ -114,7 +126,9 @@ options:
         choices: [awsvpc, bridge, host, none]
         default: awsvpc
       requires_compatibilities:
-        description: Launch types the task definition is validated against.
+        description:
+          - Launch types the task definition is validated against; C([EC2, FARGATE]) runs the same
+            revision on both (network mode C(awsvpc), Fargate's cpu/memory pairs).
         type: list
         elements: str
         default: [FARGATE]
@@ -166,10 +180,32 @@ options:
         type: bool
         default: false
       launch_type:
-        description: Launch type; ECS cannot change it in place, so a change fails.
+        description:
+          - Launch type; ECS cannot change it in place, so a change fails.
+          - Unset - C(FARGATE), unless O(service.capacity_provider_strategy) is set.
         type: str
         choices: [FARGATE, EC2, EXTERNAL]
-        default: FARGATE
+      capacity_provider_strategy:
+        description:
+          - Capacity providers the tasks are placed on, instead of O(service.launch_type).
+          - Either Fargate providers (C(FARGATE), C(FARGATE_SPOT)) or Auto Scaling group providers,
+            never both (AWS rejects the mix). The providers must be the cluster's.
+          - A change updates the service with a new deployment (C(forceNewDeployment)).
+        type: list
+        elements: dict
+        suboptions:
+          capacity_provider:
+            description: Capacity provider name.
+            type: str
+            required: true
+          weight:
+            description: Relative share of the tasks placed on this provider.
+            type: int
+            default: 1
+          base:
+            description: Tasks placed on this provider before the weights apply (one provider only).
+            type: int
+            default: 0
       platform_version:
         description: Fargate platform version; unset leaves it alone.
         type: str
@@ -485,6 +521,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 SCALABLE_DIMENSION = "ecs:service:DesiredCount"
+FARGATE_PROVIDERS = ("FARGATE", "FARGATE_SPOT")
 
 # Fargate's CPU units -> the task memory sizes (MiB) it accepts.
 FARGATE_MEMORY = {
@@ -625,6 +662,44 @@ def fargate_problem(cpu, memory):
         sizes = FARGATE_MEMORY[cpu]
         return f"Fargate cpu {cpu} accepts memory {sizes[0]}-{sizes[-1]} MiB in its steps, not {memory}"
     return None
+
+
+def provider_strategy(items):
+    """The API shape of a capacity provider strategy (None when not set)."""
+    if not items:
+        return None
+    return [
+        {"capacityProvider": item["capacity_provider"], "weight": item["weight"], "base": item["base"]}
+        for item in items
+    ]
+
+
+def strategy_problem(items, compatibilities):
+    """Why a service's capacity provider strategy cannot work, or None."""
+    names = [item["capacity_provider"] for item in items or []]
+    fargate = [name for name in names if name in FARGATE_PROVIDERS]
+    others = [name for name in names if name not in FARGATE_PROVIDERS]
+    if fargate and others:
+        return (
+            f"service.capacity_provider_strategy mixes Fargate ({', '.join(fargate)}) and Auto Scaling group "
+            f"providers ({', '.join(others)}), which AWS rejects: run the service on one kind"
+        )
+    if len([item for item in items or [] if item["base"]]) > 1:
+        return "service.capacity_provider_strategy: only one provider may have a base"
+    if items and not any(item["weight"] for item in items):
+        return "service.capacity_provider_strategy: at least one provider needs a weight above 0"
+    needed = "FARGATE" if fargate else "EC2"
+    if names and needed not in compatibilities:
+        return (
+            f"service.capacity_provider_strategy places tasks on {needed} capacity, but "
+            f"task_definition.requires_compatibilities is {compatibilities}: add {needed}"
+        )
+    return None
+
+
+def clamp(count, low, high):
+    """The desired count autoscaling's bounds allow (count itself when inside them)."""
+    return min(max(count, low), high)
 
 
 def primary_deployment(service):
@@ -952,8 +1027,10 @@ class Service(Part):
                 "maximumPercent": spec.get("maximum_percent"),
             }
         )
+        strategy = provider_strategy(spec.get("capacity_provider_strategy"))
         return {
-            "launchType": spec.get("launch_type"),
+            "launchType": spec.get("launch_type") or (None if strategy else "FARGATE"),
+            "capacityProviderStrategy": strategy,
             "platformVersion": spec.get("platform_version"),
             "networkConfiguration": network,
             "loadBalancers": balancers,
@@ -994,10 +1071,13 @@ class Service(Part):
         update = {item["path"].split(".")[0]: desired[item["path"].split(".")[0]] for item in found}
         if registered or actual.get("taskDefinition") != task_definition_arn:
             update["taskDefinition"] = task_definition_arn
+        if "capacityProviderStrategy" in update:
+            # ECS moves the tasks only with a new deployment.
+            update["forceNewDeployment"] = True
         spec = self.params["service"]
-        forced = spec.get("force_desired_count") and spec.get("desired_count") is not None
-        if forced and actual.get("desiredCount") != spec["desired_count"]:
-            update["desiredCount"] = spec["desired_count"]
+        count = self._desired_count(actual.get("desiredCount"))
+        if count is not None:
+            update["desiredCount"] = count
         self._sync_tags(actual)
         if not update:
             return actual, False, unverified
@@ -1014,7 +1094,30 @@ class Service(Part):
         )
         return (updated or {}).get("service"), True, unverified
 
+    def _desired_count(self, current):
+        """The desired count to set on a running service, or None to leave it alone.
+
+        Forced: the given count. Otherwise autoscaling owns the count inside its bounds; a count
+        outside them is drift and is clamped into them.
+        """
+        spec = self.params["service"]
+        if spec.get("force_desired_count") and spec.get("desired_count") is not None:
+            return spec["desired_count"] if current != spec["desired_count"] else None
+        scaling = self.params.get("autoscaling")
+        if not scaling or current is None:
+            return None
+        wanted = clamp(current, scaling["min_capacity"], scaling["max_capacity"])
+        return wanted if wanted != current else None
+
     def _refuse_replacement(self, desired, actual):
+        if desired["launchType"] and actual.get("capacityProviderStrategy"):
+            self.module.fail_json(
+                msg=(
+                    f"Service {actual['serviceName']} runs on a capacity provider strategy, wanted launch type "
+                    f"{desired['launchType']}: set service.capacity_provider_strategy instead, or remove the service "
+                    "(state=absent) and deploy again."
+                )
+            )
         if desired["launchType"] and actual.get("launchType") and desired["launchType"] != actual["launchType"]:
             self.module.fail_json(
                 msg=(
@@ -1333,6 +1436,30 @@ class EcsDeployManager:
             self.module.fail_json(
                 msg=f"autoscaling.min_capacity {scaling['min_capacity']} exceeds max_capacity {scaling['max_capacity']}"
             )
+        self.validate_placement(spec, scaling)
+
+    def validate_placement(self, spec, scaling):
+        service = self.params["service"]
+        compatibilities = spec.get("requires_compatibilities") or []
+        problem = strategy_problem(service.get("capacity_provider_strategy"), compatibilities)
+        if problem:
+            self.module.fail_json(msg=problem)
+        launch_type = service.get("launch_type") or (None if service.get("capacity_provider_strategy") else "FARGATE")
+        if launch_type in ("EC2", "FARGATE") and launch_type not in compatibilities:
+            self.module.fail_json(
+                msg=(
+                    f"service.launch_type {launch_type} is not in "
+                    f"task_definition.requires_compatibilities {compatibilities}"
+                )
+            )
+        count = service["desired_count"]
+        if scaling and clamp(count, scaling["min_capacity"], scaling["max_capacity"]) != count:
+            self.module.fail_json(
+                msg=(
+                    f"service.desired_count {count} is outside the autoscaling bounds "
+                    f"[{scaling['min_capacity']}, {scaling['max_capacity']}]"
+                )
+            )
 
     def refuse_nulls(self, secret_arns):
         """Null upstream ids are fine in check mode (not created yet); a real run needs them."""
@@ -1445,7 +1572,16 @@ def argument_spec():
         name=dict(type="str", required=True),
         desired_count=dict(type="int"),
         force_desired_count=dict(type="bool", default=False),
-        launch_type=dict(type="str", default="FARGATE", choices=["FARGATE", "EC2", "EXTERNAL"]),
+        launch_type=dict(type="str", choices=["FARGATE", "EC2", "EXTERNAL"]),
+        capacity_provider_strategy=dict(
+            type="list",
+            elements="dict",
+            options=dict(
+                capacity_provider=dict(type="str", required=True),
+                weight=dict(type="int", default=1),
+                base=dict(type="int", default=0),
+            ),
+        ),
         platform_version=dict(type="str"),
         subnets=dict(type="list", elements="str"),
         security_groups=dict(type="list", elements="str"),
@@ -1500,7 +1636,7 @@ def argument_spec():
             ),
         ),
         task_definition=dict(type="dict", options=task_definition),
-        service=dict(type="dict", options=service),
+        service=dict(type="dict", options=service, mutually_exclusive=[("launch_type", "capacity_provider_strategy")]),
         autoscaling=dict(
             type="dict",
             options=dict(

@@ -795,3 +795,175 @@ def test_create_service_request_shape(aws):
     part = ecs_deploy.Service(module, ecs_deploy.ChangeSet(module))
     service, changed, _ = part.ensure_present(revision, registered=True)
     assert changed and service["deployments"][0]["id"] == "ecs-svc/1"
+
+
+# --- desired-count drift and capacity provider strategies ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("out_of_band", "expected_rows", "after"),
+    [
+        # Above max_capacity 3: drift, clamped to 3 in one update.
+        (9, [("ecs service backend", ["desiredCount"])], 3),
+        # At min_capacity 2: inside the bounds, autoscaling owns it.
+        (2, [], 2),
+        # Below min_capacity 2: drift, clamped to 2.
+        (0, [("ecs service backend", ["desiredCount"])], 2),
+    ],
+)
+def test_desired_count_outside_the_autoscaling_bounds_is_drift(
+    emulator, upstream, capsys, out_of_band, expected_rows, after
+):
+    run(deploy_args(upstream), capsys=capsys)
+    ecs_client().update_service(cluster="reelle-test", service="backend", desiredCount=out_of_band)
+    planned = run(deploy_args(upstream), check_mode=True, diff=True, capsys=capsys)
+    assert [(row["resource"], row["attributes"]) for row in planned["changes"]] == expected_rows
+    assert describe_service()["desiredCount"] == out_of_band
+    if expected_rows:
+        assert planned["diff"]["before"]["service"] == {"desiredCount": out_of_band}
+        assert planned["diff"]["after"]["service"] == {"desiredCount": after}
+    repaired = run(deploy_args(upstream), capsys=capsys)
+    assert [(row["resource"], row["attributes"]) for row in repaired["changes"]] == expected_rows
+    assert describe_service()["desiredCount"] == after
+    assert repaired["desired_count"] == after
+    assert run(deploy_args(upstream), capsys=capsys)["changed"] is False
+
+
+def test_narrowed_bounds_clamp_the_running_count(emulator, upstream, capsys):
+    run(deploy_args(upstream), capsys=capsys)
+    args = deploy_args(upstream)
+    args["autoscaling"].update(min_capacity=1, max_capacity=2)
+    args["service"]["desired_count"] = 2
+    result = run(args, capsys=capsys)
+    rows = {row["resource"]: row["attributes"] for row in result["changes"]}
+    assert rows["ecs service backend"] == ["desiredCount"]
+    assert rows["scalable target service/reelle-test/backend"] == ["MaxCapacity", "MinCapacity"]
+    assert describe_service()["desiredCount"] == 2
+    assert run(args, capsys=capsys)["changed"] is False
+
+
+def ec2_strategy_args(upstream):
+    args = deploy_args(upstream)
+    args["task_definition"].update(cpu=512, memory=2048, requires_compatibilities=["EC2", "FARGATE"])
+    args["service"]["capacity_provider_strategy"] = [{"capacity_provider": "reelle-test-ec2", "weight": 1, "base": 0}]
+    return args
+
+
+def test_service_on_a_capacity_provider_strategy(emulator, upstream, capsys):
+    created = run(ec2_strategy_args(upstream), diff=True, capsys=capsys)
+    assert not created.get("failed"), created.get("msg")
+    assert created["diff"]["after"]["service"]["capacityProviderStrategy"] == [
+        {"capacityProvider": "reelle-test-ec2", "weight": 1, "base": 0}
+    ]
+    assert "launchType" not in created["diff"]["after"]["service"]
+    definition = ecs_client().describe_task_definition(taskDefinition="reelle-test-backend")["taskDefinition"]
+    assert sorted(definition["requiresCompatibilities"]) == ["EC2", "FARGATE"] and definition["memory"] == "2048"
+    again = run(ec2_strategy_args(upstream), capsys=capsys)
+    assert again["changed"] is False, again["changes"]
+    # moto's services keep no capacity provider strategy: reported, not compared forever.
+    assert "capacityProviderStrategy" in again["emulator_unverified"]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda args: args["service"]["capacity_provider_strategy"].append(
+                {"capacity_provider": "FARGATE", "weight": 1, "base": 0}
+            ),
+            "mixes Fargate (FARGATE) and Auto Scaling group providers (reelle-test-ec2)",
+        ),
+        (
+            lambda args: args["service"].update(launch_type="FARGATE"),
+            "parameters are mutually exclusive: launch_type|capacity_provider_strategy",
+        ),
+        (
+            lambda args: args["task_definition"].update(requires_compatibilities=["FARGATE"]),
+            "places tasks on EC2 capacity, but task_definition.requires_compatibilities is ['FARGATE']",
+        ),
+        (
+            lambda args: args["service"].update(desired_count=9),
+            "service.desired_count 9 is outside the autoscaling bounds [2, 3]",
+        ),
+    ],
+)
+def test_bad_placement_fails_before_anything_changes(emulator, upstream, capsys, change, message):
+    args = ec2_strategy_args(upstream)
+    change(args)
+    result = run(args, capsys=capsys)
+    assert result["failed"] is True and message in result["msg"], result["msg"]
+    assert ecs_client().list_clusters()["clusterArns"] == []
+
+
+def test_capacity_provider_strategy_request_shapes_on_aws(aws):
+    """Create sends the strategy without a launch type; a changed strategy forces a new deployment."""
+    clients, stubs = aws
+    upstream = {"roles": {"x": "arn:x", "t": "arn:t"}, "subnets": ["subnet-a"], "group": "sg-1"}
+    upstream["target_group"] = f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:targetgroup/backend/0123"
+    params = ec2_strategy_args(upstream)
+    params["service"].update(load_balancers=None, health_check_grace_period_seconds=None, assign_public_ip=False)
+    params["service"].update(deployment_circuit_breaker=None, minimum_healthy_percent=None, maximum_percent=None)
+    params["tags"] = None
+    revision = f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/reelle-test-backend:1"
+    network = {
+        "awsvpcConfiguration": {"subnets": ["subnet-a"], "securityGroups": ["sg-1"], "assignPublicIp": "DISABLED"}
+    }
+    strategy = [{"capacityProvider": "reelle-test-ec2", "weight": 1, "base": 0}]
+    stubs["ecs"].add_response(
+        "describe_services",
+        {"services": [], "failures": []},
+        {"cluster": "reelle-test", "services": ["backend"], "include": ["TAGS"]},
+    )
+    stubs["ecs"].add_response(
+        "create_service",
+        {"service": service_with(deployment("ecs-svc/1", "IN_PROGRESS", revision=1))},
+        {
+            "cluster": "reelle-test",
+            "serviceName": "backend",
+            "taskDefinition": revision,
+            "desiredCount": 3,
+            "capacityProviderStrategy": strategy,
+            "schedulingStrategy": "REPLICA",
+            "networkConfiguration": network,
+        },
+    )
+    module = FakeModule(params, clients)
+    ecs_deploy.Service(module, ecs_deploy.ChangeSet(module)).ensure_present(revision, registered=True)
+
+    actual = {
+        "serviceArn": f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/reelle-test/backend",
+        "serviceName": "backend",
+        "clusterArn": CLUSTER_ARN,
+        "status": "ACTIVE",
+        "desiredCount": 3,
+        "capacityProviderStrategy": [{"capacityProvider": "FARGATE", "weight": 1, "base": 0}],
+        "taskDefinition": revision,
+        "networkConfiguration": network,
+        "deployments": [deployment("ecs-svc/1", "COMPLETED", revision=1)],
+    }
+    stubs["ecs"].add_response(
+        "describe_services",
+        {"services": [actual], "failures": []},
+        {"cluster": "reelle-test", "services": ["backend"], "include": ["TAGS"]},
+    )
+    stubs["ecs"].add_response(
+        "update_service",
+        {"service": dict(actual, capacityProviderStrategy=strategy)},
+        {
+            "cluster": "reelle-test",
+            "service": "backend",
+            "capacityProviderStrategy": strategy,
+            "forceNewDeployment": True,
+        },
+    )
+    module = FakeModule(params, clients)
+    part = ecs_deploy.Service(module, ecs_deploy.ChangeSet(module))
+    _, changed, unverified = part.ensure_present(revision, registered=False)
+    assert changed and unverified == []
+    assert part.changes.changes == [
+        {
+            "action": "update",
+            "resource": "ecs service backend",
+            "attributes": ["capacityProviderStrategy", "forceNewDeployment"],
+        }
+    ]

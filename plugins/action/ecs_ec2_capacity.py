@@ -1,0 +1,1 @@
+reelle_inprocess.py

@@ -1,0 +1,982 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: reelle platform team
+# MIT License (see LICENSE)
+
+DOCUMENTATION = r"""
+---
+module: ecs_ec2_capacity
+short_description: EC2 capacity for an ECS cluster, as one unit
+version_added: "0.1.0"
+description:
+  - Ensures, in one call, the EC2 side of an ECS cluster - a container-instance IAM role with the
+    C(AmazonEC2ContainerServiceforEC2Role) managed policy and its instance profile; a launch template
+    (ECS-optimized AMI, instance type, security groups, user data joining the cluster
+    C(ECS_CLUSTER=<cluster>), IMDSv2 required, encrypted root volume); an Auto Scaling group over the
+    given subnets (new instances protected from scale-in, tag C(AmazonECSManaged), group metrics
+    collected); an ECS capacity provider on that group (managed scaling, managed termination
+    protection); and the cluster's capacity providers and default strategy
+    (C(FARGATE), C(FARGATE_SPOT) and this provider).
+  - "Design: AWS rejects a capacity provider strategy that mixes Fargate and Auto Scaling group
+    providers, so a service runs either on this provider (EC2) or on Fargate. The cluster offers both:
+    the primary service names this provider in its strategy (M(ecs_deploy)
+    O(ecs_deploy#module:service.capacity_provider_strategy)), while the cluster's default strategy
+    (O(default_capacity_provider_strategy), FARGATE by default) serves one-off tasks and services that
+    name no strategy; the eu-west-1 warm standby runs on Fargate."
+  - The AMI is O(image_id), or the value of the public SSM parameter O(image_parameter) (the
+    recommended ECS-optimized Amazon Linux 2023 AMI). A new launch-template version is created only when
+    the template data differs from the default version, and becomes the default version; the group
+    launches C($Default), so new instances use it (running instances are not replaced).
+  - The cluster is created when it does not exist (name, tags, capacity providers); its other settings
+    (Container Insights) and tags belong to M(ecs_deploy).
+  - The group's desired capacity is set on creation; afterwards ECS managed scaling owns it.
+  - The IAM role, instance profile and launch template get O(tags) when created; tags of the group and
+    the capacity provider are reconciled every run.
+  - A no-op run makes 7 read calls (6 with O(image_id)) - SSM C(GetParameter), IAM C(GetInstanceProfile)
+    and C(ListAttachedRolePolicies), EC2 C(DescribeLaunchTemplateVersions), Auto Scaling
+    C(DescribeAutoScalingGroups), ECS C(DescribeCapacityProviders) and C(DescribeClusters).
+  - O(state=absent) takes the provider out of the cluster's providers and strategy, then deletes the
+    capacity provider, the group (forced, its instances terminate), the launch template, the instance
+    profile and the role. The cluster stays.
+  - Emulator (moto 5.2.5) limits - C(autoscaling:disable_metrics_collection) is not implemented
+    (skipped, listed in RV(skipped_calls)); moto launches no container instances.
+author:
+  - reelle platform team
+options:
+  state:
+    description: Whether the capacity should exist.
+    type: str
+    choices: [present, absent]
+    default: present
+  name:
+    description:
+      - Name of the launch template, the Auto Scaling group and the capacity provider; the role and
+        instance profile are C(<name>-ecs-instance).
+      - A capacity provider name may not start with C(aws), C(ecs) or C(fargate).
+    type: str
+    required: true
+  cluster:
+    description: ECS cluster the instances join.
+    type: str
+    required: true
+  instance_type:
+    description: EC2 instance type.
+    type: str
+    default: m5.large
+  image_id:
+    description: AMI of the instances; unset resolves O(image_parameter).
+    type: str
+  image_parameter:
+    description: Public SSM parameter holding the ECS-optimized AMI id.
+    type: str
+    default: /aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id
+  security_groups:
+    description: Security groups of the instances.
+    type: list
+    elements: str
+    default: []
+  subnets:
+    description: Subnets the group launches into (the private subnets). Required when O(state=present).
+    type: list
+    elements: str
+  root_volume_size:
+    description: Root volume size in GiB (encrypted gp3).
+    type: int
+    default: 30
+  root_device_name:
+    description: Root device name of the AMI.
+    type: str
+    default: /dev/xvda
+  kms_key_id:
+    description: KMS key ARN encrypting the root volume; unset uses the account's default EBS key.
+    type: str
+  ecs_agent_config:
+    description: Extra C(/etc/ecs/ecs.config) settings, e.g. C({ECS_ENABLE_CONTAINER_METADATA true}).
+    type: dict
+    default: {}
+  managed_policy_arns:
+    description: Managed policies of the instance role besides C(AmazonEC2ContainerServiceforEC2Role).
+    type: list
+    elements: str
+    default: []
+  min_size:
+    description: Fewest instances.
+    type: int
+    default: 1
+  max_size:
+    description: Most instances.
+    type: int
+    default: 3
+  desired_capacity:
+    description: Instances at creation (between O(min_size) and O(max_size)); afterwards managed scaling owns it.
+    type: int
+  metrics:
+    description: Group metrics collected (1-minute granularity).
+    type: list
+    elements: str
+    default: [GroupMinSize, GroupMaxSize, GroupDesiredCapacity, GroupInServiceInstances,
+              GroupPendingInstances, GroupStandbyInstances, GroupTerminatingInstances, GroupTotalInstances]
+  target_capacity:
+    description: Managed scaling's target utilisation of the group, percent (100 - no spare instance).
+    type: int
+    default: 100
+  minimum_scaling_step_size:
+    description: Fewest instances managed scaling adds or removes at once.
+    type: int
+    default: 1
+  maximum_scaling_step_size:
+    description: Most instances managed scaling adds or removes at once.
+    type: int
+    default: 10
+  instance_warmup_period:
+    description: Seconds before a new instance counts in the group's metrics.
+    type: int
+    default: 300
+  managed_termination_protection:
+    description: ECS keeps instances running tasks from being terminated by scale-in.
+    type: bool
+    default: true
+  fargate_capacity_providers:
+    description: Fargate providers the cluster keeps beside this one.
+    type: list
+    elements: str
+    choices: [FARGATE, FARGATE_SPOT]
+    default: [FARGATE, FARGATE_SPOT]
+  default_capacity_provider_strategy:
+    description:
+      - The cluster's default strategy (tasks and services that name neither launch type nor strategy).
+        Unset - C([{capacity_provider FARGATE, weight 1}]). It may not mix Fargate and this provider.
+    type: list
+    elements: dict
+    suboptions:
+      capacity_provider:
+        description: Provider name (this module's O(name), C(FARGATE) or C(FARGATE_SPOT)).
+        type: str
+        required: true
+      weight:
+        description: Relative share of the tasks.
+        type: int
+        default: 1
+      base:
+        description: Tasks placed on this provider first.
+        type: int
+        default: 0
+  tags:
+    description: Tags of every resource the module creates; unset leaves tags alone.
+    type: dict
+    aliases: [resource_tags]
+  purge_tags:
+    description: Remove tags of the group and capacity provider not listed in O(tags).
+    type: bool
+    default: true
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+"""
+
+EXAMPLES = r"""
+- name: EC2 capacity for prod's backend (10 tasks of 2 GiB, two awsvpc tasks per m5.large)
+  ecs_ec2_capacity:
+    name: reelle-prod-ec2
+    cluster: reelle-prod
+    instance_type: m5.large
+    subnets: "{{ private_subnet_ids }}"
+    security_groups: ["{{ app_security_group_id }}"]
+    min_size: 3
+    max_size: 10
+    desired_capacity: 3
+    target_capacity: 100
+    tags:
+      environment: prod
+
+- name: Remove it (the cluster stays)
+  ecs_ec2_capacity:
+    state: absent
+    name: reelle-prod-ec2
+    cluster: reelle-prod
+"""
+
+RETURN = r"""
+changes:
+  description: Plan rows, one per change made (or that would be made in check mode).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"action": "create", "resource": "auto scaling group reelle-prod-ec2", "attributes": []}]
+skipped_calls:
+  description: Calls not made because the local emulator lacks them (C(service:operation)).
+  returned: always
+  type: list
+  elements: str
+  sample: ["autoscaling:disable_metrics_collection"]
+capacity_provider_name:
+  description: Name of the capacity provider.
+  returned: always
+  type: str
+  sample: reelle-prod-ec2
+capacity_provider_arn:
+  description: ARN of the capacity provider; null when it would be created (check mode) or was removed.
+  returned: always
+  type: str
+  sample: arn:aws:ecs:us-east-1:123456789012:capacity-provider/reelle-prod-ec2
+auto_scaling_group_name:
+  description: Name of the Auto Scaling group.
+  returned: always
+  type: str
+  sample: reelle-prod-ec2
+auto_scaling_group_arn:
+  description: ARN of the group; null when it would be created (check mode) or was removed.
+  returned: always
+  type: str
+  sample: arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:1a2b:autoScalingGroupName/reelle-prod-ec2
+launch_template_id:
+  description: Id of the launch template; null when it would be created (check mode) or was removed.
+  returned: always
+  type: str
+  sample: lt-0123456789abcdef0
+launch_template_version:
+  description: The template's default version (the one new instances launch).
+  returned: always
+  type: int
+  sample: 2
+image_id:
+  description: AMI of the template's default version.
+  returned: when state is present
+  type: str
+  sample: ami-05fb4f257abd42992
+instance_role_arn:
+  description: ARN of the container-instance role; null when it would be created or was removed.
+  returned: always
+  type: str
+  sample: arn:aws:iam::123456789012:role/reelle-prod-ec2-ecs-instance
+instance_profile_name:
+  description: Name of the instance profile.
+  returned: always
+  type: str
+  sample: reelle-prod-ec2-ecs-instance
+cluster_capacity_providers:
+  description: The cluster's capacity providers as desired.
+  returned: when state is present
+  type: list
+  elements: str
+  sample: [FARGATE, FARGATE_SPOT, reelle-prod-ec2]
+diff:
+  description: Before and after of each resource that differs (with --diff).
+  returned: when diff mode is on
+  type: dict
+  sample: {"before": {"auto_scaling_group": {"MaxSize": 6}}, "after": {"auto_scaling_group": {"MaxSize": 10}}}
+"""
+
+import base64
+import json
+
+try:
+    from botocore.exceptions import BotoCoreError, ClientError
+except ImportError:  # AnsibleAWSModule reports missing botocore
+    BotoCoreError = ClientError = None
+
+from ansible.module_utils.reelle_aws import (
+    ALLOW_MORE_PRESENT,
+    ChangeSet,
+    aws_client,
+    changed_attributes,
+    differences,
+    sync_tags,
+    tag_dict,
+    tag_list,
+)
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+
+ECS_INSTANCE_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role"
+ASSUME_EC2 = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+}
+FARGATE_PROVIDERS = ("FARGATE", "FARGATE_SPOT")
+MANAGED_TAG = "AmazonECSManaged"
+
+
+# --- pure helpers ----------------------------------------------------------------
+
+
+def user_data(cluster, extra):
+    """Base64 user data that joins the cluster (and sets extra ECS agent settings)."""
+    settings = {"ECS_CLUSTER": cluster, **{key: str(value) for key, value in sorted((extra or {}).items())}}
+    lines = "".join(f"{key}={value}\n" for key, value in settings.items())
+    script = f"#!/bin/bash\ncat >> /etc/ecs/ecs.config <<'EOF'\n{lines}EOF\n"
+    return base64.b64encode(script.encode()).decode()
+
+
+def strategy(items):
+    """The API shape of a capacity provider strategy."""
+    return [
+        {"capacityProvider": item["capacity_provider"], "weight": item["weight"], "base": item["base"]}
+        for item in items or []
+    ]
+
+
+def strategy_problem(items, own):
+    """Why a strategy cannot be used, or None."""
+    names = [item["capacityProvider"] for item in items]
+    fargate = [name for name in names if name in FARGATE_PROVIDERS]
+    if fargate and len(fargate) != len(names):
+        return (
+            f"a capacity provider strategy cannot mix Fargate ({', '.join(fargate)}) and Auto Scaling group "
+            f"providers ({', '.join(name for name in names if name not in FARGATE_PROVIDERS)})"
+        )
+    unknown = sorted(set(names) - set(FARGATE_PROVIDERS) - {own})
+    if unknown:
+        return f"unknown capacity providers {', '.join(unknown)} (this module manages {own}, FARGATE, FARGATE_SPOT)"
+    if sum(item["base"] for item in items) and len([item for item in items if item["base"]]) > 1:
+        return "only one provider of a strategy may have a base"
+    if items and not any(item["weight"] for item in items):
+        return "at least one provider of a strategy needs a weight above 0"
+    return None
+
+
+def subnets_of(group):
+    return sorted(item for item in (group.get("VPCZoneIdentifier") or "").split(",") if item)
+
+
+# --- the manager -------------------------------------------------------------------
+
+
+class Ec2CapacityManager:
+    def __init__(self, module):
+        self.module = module
+        self.params = module.params
+        self.changes = ChangeSet(module)
+        self.tags = self.params.get("tags")
+        self.name = self.params["name"]
+        self.role_name = f"{self.name}-ecs-instance"
+        self._clients = {}
+
+    def client(self, service):
+        if service not in self._clients:
+            self._clients[service] = aws_client(self.module, service)
+        return self._clients[service]
+
+    # -- validation, before anything is touched
+
+    def validate(self):
+        """Fail with a message naming the argument before any call that changes something."""
+        problems = [problem for problem in self._problems() if problem]
+        if problems:
+            self.module.fail_json(msg="; ".join(problems))
+
+    def _problems(self):
+        params = self.params
+        low, high, desired = params["min_size"], params["max_size"], params.get("desired_capacity")
+        yield self._id_problem()
+        if self.name.lower().startswith(("aws", "ecs", "fargate")):
+            yield f"name {self.name} may not start with aws, ecs or fargate (capacity provider)"
+        if low < 0 or low > high:
+            yield f"min_size {low} must be between 0 and max_size {high}"
+        if desired is not None and not low <= desired <= high:
+            yield f"desired_capacity {desired} is outside min_size {low} - max_size {high}"
+        if not 1 <= params["target_capacity"] <= 100:
+            yield f"target_capacity {params['target_capacity']} must be 1-100 (percent)"
+        if params["minimum_scaling_step_size"] > params["maximum_scaling_step_size"]:
+            yield "minimum_scaling_step_size exceeds maximum_scaling_step_size"
+        if not 1 <= params["root_volume_size"] <= 16384:
+            yield f"root_volume_size {params['root_volume_size']} must be 1-16384 GiB"
+        problem = strategy_problem(self.default_strategy(), self.name)
+        if problem:
+            yield f"default_capacity_provider_strategy: {problem}"
+        if any(
+            "=" in key or key != key.strip() or "\n" in str(value) for key, value in params["ecs_agent_config"].items()
+        ):
+            yield "ecs_agent_config: keys without '=' or spaces, values on one line"
+
+    def _id_problem(self):
+        """Null ids are upstream resources a check run has not created: fine in check mode only."""
+        if self.module.check_mode:
+            return None
+        if not self.params.get("subnets"):
+            return "subnets is required when state is present"
+        for key in ("subnets", "security_groups"):
+            if any(not item for item in self.params.get(key) or []):
+                return f"{key} holds a null or empty id (upstream resource missing?)"
+        return None
+
+    def default_strategy(self):
+        given = self.params.get("default_capacity_provider_strategy")
+        if given is None:
+            given = [{"capacity_provider": "FARGATE", "weight": 1, "base": 0}]
+        return strategy(given)
+
+    # -- IAM: role + instance profile
+
+    def ensure_role(self):
+        iam = self.client("iam")
+        resource = f"iam role {self.role_name}"
+        policies = [ECS_INSTANCE_POLICY, *self.params["managed_policy_arns"]]
+        profile = self._instance_profile()
+        roles = (profile or {}).get("Roles", [])
+        role = next((item for item in roles if item["RoleName"] == self.role_name), None)
+        if role is None:
+            role = self._role()
+        tags = tag_list(self.tags) or None
+        if role is None:
+            kwargs = {"RoleName": self.role_name, "AssumeRolePolicyDocument": json.dumps(ASSUME_EC2)}
+            kwargs["Description"] = f"ECS container instances of {self.params['cluster']}"
+            if tags:
+                kwargs["Tags"] = tags
+            made = self.changes.create(resource, iam, "iam", "create_role", **kwargs)
+            role = (made or {}).get("Role")
+            attached = []
+        else:
+            attached = [
+                item["PolicyArn"]
+                for item in iam.list_attached_role_policies(RoleName=self.role_name, aws_retry=True)["AttachedPolicies"]
+            ]
+        for arn in policies:
+            if arn not in attached:
+                self.changes.update(
+                    resource,
+                    [f"policies.{arn.split('/')[-1]}"],
+                    iam,
+                    "iam",
+                    "attach_role_policy",
+                    RoleName=self.role_name,
+                    PolicyArn=arn,
+                )
+        profile_resource = f"iam instance profile {self.role_name}"
+        if profile is None:
+            kwargs = {"InstanceProfileName": self.role_name}
+            if tags:
+                kwargs["Tags"] = tags
+            self.changes.create(profile_resource, iam, "iam", "create_instance_profile", **kwargs)
+        if not any(item["RoleName"] == self.role_name for item in roles):
+            for other in roles:
+                self.changes.update(
+                    profile_resource,
+                    ["roles"],
+                    iam,
+                    "iam",
+                    "remove_role_from_instance_profile",
+                    InstanceProfileName=self.role_name,
+                    RoleName=other["RoleName"],
+                )
+            self.changes.update(
+                profile_resource,
+                ["roles"],
+                iam,
+                "iam",
+                "add_role_to_instance_profile",
+                InstanceProfileName=self.role_name,
+                RoleName=self.role_name,
+            )
+        return (role or {}).get("Arn")
+
+    def _instance_profile(self):
+        try:
+            return self.client("iam").get_instance_profile(InstanceProfileName=self.role_name, aws_retry=True)[
+                "InstanceProfile"
+            ]
+        except is_boto3_error_code("NoSuchEntity"):
+            return None
+
+    def _role(self):
+        try:
+            return self.client("iam").get_role(RoleName=self.role_name, aws_retry=True)["Role"]
+        except is_boto3_error_code("NoSuchEntity"):
+            return None
+
+    # -- launch template
+
+    def image_id(self):
+        if self.params.get("image_id"):
+            return self.params["image_id"]
+        found = self.client("ssm").get_parameter(Name=self.params["image_parameter"], aws_retry=True)
+        return found["Parameter"]["Value"]
+
+    def template_data(self, image_id):
+        params = self.params
+        ebs = {
+            "Encrypted": True,
+            "VolumeSize": params["root_volume_size"],
+            "VolumeType": "gp3",
+            "DeleteOnTermination": True,
+        }
+        if params.get("kms_key_id"):
+            ebs["KmsKeyId"] = params["kms_key_id"]
+        data = {
+            "ImageId": image_id,
+            "InstanceType": params["instance_type"],
+            "IamInstanceProfile": {"Name": self.role_name},
+            "UserData": user_data(params["cluster"], params["ecs_agent_config"]),
+            "MetadataOptions": {"HttpTokens": "required", "HttpEndpoint": "enabled", "HttpPutResponseHopLimit": 2},
+            "BlockDeviceMappings": [{"DeviceName": params["root_device_name"], "Ebs": ebs}],
+            "Monitoring": {"Enabled": True},
+        }
+        if params["security_groups"]:
+            data["SecurityGroupIds"] = params["security_groups"]
+        if self.tags:
+            data["TagSpecifications"] = [
+                {"ResourceType": kind, "Tags": tag_list(self.tags)} for kind in ("instance", "volume")
+            ]
+        return data
+
+    def _default_version(self):
+        try:
+            found = self.client("ec2").describe_launch_template_versions(
+                LaunchTemplateName=self.name, Versions=["$Default"], aws_retry=True
+            )
+        except is_boto3_error_code(("InvalidLaunchTemplateName.NotFoundException", "InvalidLaunchTemplateId.NotFound")):
+            return None
+        versions = found.get("LaunchTemplateVersions", [])
+        return versions[0] if versions else None
+
+    def ensure_template(self, image_id):
+        ec2 = self.client("ec2")
+        resource = f"launch template {self.name}"
+        wanted = self.template_data(image_id)
+        actual = self._default_version()
+        if actual is None:
+            kwargs = {"LaunchTemplateName": self.name, "LaunchTemplateData": wanted}
+            if self.tags:
+                kwargs["TagSpecifications"] = [{"ResourceType": "launch-template", "Tags": tag_list(self.tags)}]
+            self.changes.note("launch_template", None, wanted)
+            made = self.changes.create(resource, ec2, "ec2", "create_launch_template", **kwargs)
+            template = (made or {}).get("LaunchTemplate", {})
+            return template.get("LaunchTemplateId"), template.get("DefaultVersionNumber")
+        template_id = actual["LaunchTemplateId"]
+        # moto lists the template's own tags among the data's TagSpecifications: extra items are ignored.
+        found = differences(wanted, actual.get("LaunchTemplateData", {}), {"TagSpecifications": ALLOW_MORE_PRESENT})
+        if not found:
+            return template_id, actual["VersionNumber"]
+        current = actual.get("LaunchTemplateData", {})
+        self.changes.note("launch_template", {key: current.get(key) for key in wanted}, wanted)
+        made = self.changes.update(
+            resource,
+            changed_attributes(found),
+            ec2,
+            "ec2",
+            "create_launch_template_version",
+            LaunchTemplateId=template_id,
+            SourceVersion=str(actual["VersionNumber"]),
+            LaunchTemplateData=wanted,
+            VersionDescription=f"image {image_id}",
+        )
+        version = (made or {}).get("LaunchTemplateVersion", {}).get("VersionNumber")
+        self.changes.update(
+            resource,
+            ["DefaultVersion"],
+            ec2,
+            "ec2",
+            "modify_launch_template",
+            LaunchTemplateId=template_id,
+            DefaultVersion=str(version),
+        )
+        return template_id, version
+
+    # -- Auto Scaling group
+
+    def _group(self):
+        found = self.client("autoscaling").describe_auto_scaling_groups(
+            AutoScalingGroupNames=[self.name], aws_retry=True
+        )["AutoScalingGroups"]
+        return next((item for item in found if item.get("Status") != "Delete in progress"), None)
+
+    def group_tags(self):
+        tags = dict(self.tags or {})
+        tags[MANAGED_TAG] = ""
+        return tags
+
+    def _tag_rows(self, tags):
+        return [
+            {
+                "ResourceId": self.name,
+                "ResourceType": "auto-scaling-group",
+                "Key": key,
+                "Value": value,
+                "PropagateAtLaunch": True,
+            }
+            for key, value in sorted(tags.items())
+        ]
+
+    def ensure_group(self):
+        asg = self.client("autoscaling")
+        params = self.params
+        resource = f"auto scaling group {self.name}"
+        actual = self._group()
+        template = {"LaunchTemplateName": self.name, "Version": "$Default"}
+        wanted = {
+            "MinSize": params["min_size"],
+            "MaxSize": params["max_size"],
+            "NewInstancesProtectedFromScaleIn": params["managed_termination_protection"],
+            "LaunchTemplate": template,
+        }
+        subnets = sorted(params.get("subnets") or [])
+        if actual is None:
+            kwargs = dict(
+                wanted,
+                AutoScalingGroupName=self.name,
+                DesiredCapacity=params["desired_capacity"]
+                if params.get("desired_capacity") is not None
+                else params["min_size"],
+                VPCZoneIdentifier=",".join(item or "" for item in subnets),
+                Tags=self._tag_rows(self.group_tags()),
+            )
+            self.changes.note("auto_scaling_group", None, kwargs)
+            self.changes.create(resource, asg, "autoscaling", "create_auto_scaling_group", **kwargs)
+            self.changes.update(
+                resource,
+                ["EnabledMetrics"],
+                asg,
+                "autoscaling",
+                "enable_metrics_collection",
+                AutoScalingGroupName=self.name,
+                Metrics=params["metrics"],
+                Granularity="1Minute",
+            )
+            if self.module.check_mode:
+                return None
+            return self._group()["AutoScalingGroupARN"]
+        found = differences(wanted, actual)
+        update = {item["path"].split(".")[0]: wanted[item["path"].split(".")[0]] for item in found}
+        if subnets != subnets_of(actual):
+            update["VPCZoneIdentifier"] = ",".join(subnets)
+        desired = actual.get("DesiredCapacity")
+        if desired is not None and not params["min_size"] <= desired <= params["max_size"]:
+            update["DesiredCapacity"] = min(max(desired, params["min_size"]), params["max_size"])
+        if update:
+            self.changes.note("auto_scaling_group", {key: actual.get(key) for key in update}, update)
+            self.changes.update(
+                resource,
+                sorted(update),
+                asg,
+                "autoscaling",
+                "update_auto_scaling_group",
+                AutoScalingGroupName=self.name,
+                **update,
+            )
+        self._sync_metrics(actual)
+        sync_tags(
+            self.changes,
+            resource,
+            tag_dict(actual.get("Tags")),
+            self.group_tags(),
+            self.params["purge_tags"] and self.tags is not None,
+            lambda add: (asg, "autoscaling", "create_or_update_tags", {"Tags": self._tag_rows(add)}),
+            lambda keys: (
+                asg,
+                "autoscaling",
+                "delete_tags",
+                {"Tags": [{"ResourceId": self.name, "ResourceType": "auto-scaling-group", "Key": key} for key in keys]},
+            ),
+        )
+        return actual["AutoScalingGroupARN"]
+
+    def _sync_metrics(self, actual):
+        asg = self.client("autoscaling")
+        resource = f"auto scaling group {self.name}"
+        enabled = {item["Metric"] for item in actual.get("EnabledMetrics") or []}
+        wanted = set(self.params["metrics"])
+        if wanted - enabled:
+            self.changes.note("metrics", sorted(enabled), sorted(wanted))
+            self.changes.update(
+                resource,
+                ["EnabledMetrics"],
+                asg,
+                "autoscaling",
+                "enable_metrics_collection",
+                AutoScalingGroupName=self.name,
+                # All of them: enabling an enabled metric is a no-op on AWS; moto replaces the list.
+                Metrics=sorted(wanted),
+                Granularity="1Minute",
+            )
+        if enabled - wanted:
+            self.changes.update(
+                resource,
+                ["EnabledMetrics"],
+                asg,
+                "autoscaling",
+                "disable_metrics_collection",
+                AutoScalingGroupName=self.name,
+                Metrics=sorted(enabled - wanted),
+            )
+
+    # -- capacity provider
+
+    def _provider(self):
+        found = self.client("ecs").describe_capacity_providers(
+            capacityProviders=[self.name], include=["TAGS"], aws_retry=True
+        )
+        return next((item for item in found.get("capacityProviders", []) if item.get("status") == "ACTIVE"), None)
+
+    def provider_settings(self):
+        params = self.params
+        return {
+            "managedScaling": {
+                "status": "ENABLED",
+                "targetCapacity": params["target_capacity"],
+                "minimumScalingStepSize": params["minimum_scaling_step_size"],
+                "maximumScalingStepSize": params["maximum_scaling_step_size"],
+                "instanceWarmupPeriod": params["instance_warmup_period"],
+            },
+            "managedTerminationProtection": "ENABLED" if params["managed_termination_protection"] else "DISABLED",
+        }
+
+    def ensure_provider(self, group_arn):
+        ecs = self.client("ecs")
+        resource = f"ecs capacity provider {self.name}"
+        wanted = self.provider_settings()
+        actual = self._provider()
+        if actual is None:
+            kwargs = {"name": self.name, "autoScalingGroupProvider": dict(wanted, autoScalingGroupArn=group_arn)}
+            if self.tags:
+                kwargs["tags"] = tag_list(self.tags, "key", "value")
+            self.changes.note("capacity_provider", None, kwargs)
+            made = self.changes.create(resource, ecs, "ecs", "create_capacity_provider", **kwargs)
+            return (made or {}).get("capacityProvider", {}).get("capacityProviderArn")
+        current = actual.get("autoScalingGroupProvider", {})
+        if group_arn and current.get("autoScalingGroupArn") != group_arn:
+            self.module.fail_json(
+                msg=(
+                    f"Capacity provider {self.name} points at {current.get('autoScalingGroupArn')}, not at group "
+                    f"{group_arn}: ECS cannot change a provider's group. Remove it (state=absent) and run again."
+                )
+            )
+        found = differences(wanted, current)
+        if found:
+            self.changes.note("capacity_provider", {key: current.get(key) for key in wanted}, wanted)
+            self.changes.update(
+                resource,
+                changed_attributes(found),
+                ecs,
+                "ecs",
+                "update_capacity_provider",
+                name=self.name,
+                autoScalingGroupProvider=wanted,
+            )
+        arn = actual["capacityProviderArn"]
+        sync_tags(
+            self.changes,
+            resource,
+            tag_dict(actual.get("tags"), "key", "value"),
+            self.tags,
+            self.params["purge_tags"],
+            lambda add: (ecs, "ecs", "tag_resource", {"resourceArn": arn, "tags": tag_list(add, "key", "value")}),
+            lambda keys: (ecs, "ecs", "untag_resource", {"resourceArn": arn, "tagKeys": keys}),
+        )
+        return arn
+
+    # -- the cluster's providers
+
+    def _cluster(self):
+        found = self.client("ecs").describe_clusters(clusters=[self.params["cluster"]], aws_retry=True)
+        return next((item for item in found.get("clusters", []) if item.get("status") == "ACTIVE"), None)
+
+    def ensure_cluster(self):
+        ecs = self.client("ecs")
+        cluster = self.params["cluster"]
+        resource = f"ecs cluster {cluster}"
+        providers = [*self.params["fargate_capacity_providers"], self.name]
+        default = self.default_strategy()
+        wanted = {"capacityProviders": providers, "defaultCapacityProviderStrategy": default}
+        actual = self._cluster()
+        if actual is None:
+            kwargs = dict(wanted, clusterName=cluster)
+            if self.tags:
+                kwargs["tags"] = tag_list(self.tags, "key", "value")
+            self.changes.note("cluster", None, wanted)
+            self.changes.create(resource, ecs, "ecs", "create_cluster", **kwargs)
+            return providers
+        current = {key: actual.get(key) or [] for key in wanted}
+        same = sorted(current["capacityProviders"]) == sorted(providers) and not differences(
+            default, current["defaultCapacityProviderStrategy"]
+        )
+        if not same:
+            self.changes.note("cluster", current, wanted)
+            self.changes.update(
+                resource,
+                sorted(key for key in wanted if differences(wanted[key], current[key])),
+                ecs,
+                "ecs",
+                "put_cluster_capacity_providers",
+                cluster=cluster,
+                **wanted,
+            )
+        return providers
+
+    # -- entry points
+
+    def ensure_present(self):
+        self.validate()
+        image_id = self.image_id()
+        role_arn = self.ensure_role()
+        template_id, version = self.ensure_template(image_id)
+        group_arn = self.ensure_group()
+        provider_arn = self.ensure_provider(group_arn)
+        providers = self.ensure_cluster()
+        return self.changes.result(
+            capacity_provider_name=self.name,
+            capacity_provider_arn=provider_arn,
+            auto_scaling_group_name=self.name,
+            auto_scaling_group_arn=group_arn,
+            launch_template_id=template_id,
+            launch_template_version=version,
+            image_id=image_id,
+            instance_role_arn=role_arn,
+            instance_profile_name=self.role_name,
+            cluster_capacity_providers=providers,
+        )
+
+    def ensure_absent(self):
+        ecs = self.client("ecs")
+        cluster = self._cluster()
+        if cluster and self.name in (cluster.get("capacityProviders") or []):
+            keep = [item for item in cluster["capacityProviders"] if item != self.name]
+            default = [
+                item
+                for item in cluster.get("defaultCapacityProviderStrategy") or []
+                if item["capacityProvider"] != self.name
+            ]
+            self.changes.update(
+                f"ecs cluster {cluster['clusterName']}",
+                ["capacityProviders"],
+                ecs,
+                "ecs",
+                "put_cluster_capacity_providers",
+                cluster=cluster["clusterName"],
+                capacityProviders=keep,
+                defaultCapacityProviderStrategy=default,
+            )
+        if self._provider() is not None:
+            self.changes.delete(
+                f"ecs capacity provider {self.name}", ecs, "ecs", "delete_capacity_provider", capacityProvider=self.name
+            )
+        if self._group() is not None:
+            self.changes.delete(
+                f"auto scaling group {self.name}",
+                self.client("autoscaling"),
+                "autoscaling",
+                "delete_auto_scaling_group",
+                AutoScalingGroupName=self.name,
+                ForceDelete=True,
+            )
+        if self._default_version() is not None:
+            self.changes.delete(
+                f"launch template {self.name}",
+                self.client("ec2"),
+                "ec2",
+                "delete_launch_template",
+                LaunchTemplateName=self.name,
+            )
+        self._remove_iam()
+        return self.changes.result(
+            capacity_provider_name=self.name,
+            capacity_provider_arn=None,
+            auto_scaling_group_name=self.name,
+            auto_scaling_group_arn=None,
+            launch_template_id=None,
+            launch_template_version=None,
+            instance_role_arn=None,
+            instance_profile_name=self.role_name,
+        )
+
+    def _remove_iam(self):
+        iam = self.client("iam")
+        profile = self._instance_profile()
+        if profile is not None:
+            resource = f"iam instance profile {self.role_name}"
+            for role in profile.get("Roles", []):
+                self.changes.update(
+                    resource,
+                    ["roles"],
+                    iam,
+                    "iam",
+                    "remove_role_from_instance_profile",
+                    InstanceProfileName=self.role_name,
+                    RoleName=role["RoleName"],
+                )
+            self.changes.delete(resource, iam, "iam", "delete_instance_profile", InstanceProfileName=self.role_name)
+        if self._role() is None:
+            return
+        resource = f"iam role {self.role_name}"
+        for item in iam.list_attached_role_policies(RoleName=self.role_name, aws_retry=True)["AttachedPolicies"]:
+            self.changes.update(
+                resource,
+                [f"policies.{item['PolicyName']}"],
+                iam,
+                "iam",
+                "detach_role_policy",
+                RoleName=self.role_name,
+                PolicyArn=item["PolicyArn"],
+            )
+        for name in iam.list_role_policies(RoleName=self.role_name, aws_retry=True)["PolicyNames"]:
+            self.changes.update(
+                resource, [f"inline.{name}"], iam, "iam", "delete_role_policy", RoleName=self.role_name, PolicyName=name
+            )
+        self.changes.delete(resource, iam, "iam", "delete_role", RoleName=self.role_name)
+
+
+def argument_spec():
+    default_metrics = [
+        "GroupMinSize",
+        "GroupMaxSize",
+        "GroupDesiredCapacity",
+        "GroupInServiceInstances",
+        "GroupPendingInstances",
+        "GroupStandbyInstances",
+        "GroupTerminatingInstances",
+        "GroupTotalInstances",
+    ]
+    return dict(
+        state=dict(type="str", default="present", choices=["present", "absent"]),
+        name=dict(type="str", required=True),
+        cluster=dict(type="str", required=True),
+        instance_type=dict(type="str", default="m5.large"),
+        image_id=dict(type="str"),
+        image_parameter=dict(
+            type="str", default="/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id"
+        ),
+        security_groups=dict(type="list", elements="str", default=[]),
+        subnets=dict(type="list", elements="str"),
+        root_volume_size=dict(type="int", default=30),
+        root_device_name=dict(type="str", default="/dev/xvda"),
+        kms_key_id=dict(type="str"),
+        ecs_agent_config=dict(type="dict", default={}),
+        managed_policy_arns=dict(type="list", elements="str", default=[]),
+        min_size=dict(type="int", default=1),
+        max_size=dict(type="int", default=3),
+        desired_capacity=dict(type="int"),
+        metrics=dict(type="list", elements="str", default=default_metrics),
+        target_capacity=dict(type="int", default=100),
+        minimum_scaling_step_size=dict(type="int", default=1),
+        maximum_scaling_step_size=dict(type="int", default=10),
+        instance_warmup_period=dict(type="int", default=300),
+        managed_termination_protection=dict(type="bool", default=True),
+        fargate_capacity_providers=dict(
+            type="list", elements="str", choices=list(FARGATE_PROVIDERS), default=list(FARGATE_PROVIDERS)
+        ),
+        default_capacity_provider_strategy=dict(
+            type="list",
+            elements="dict",
+            options=dict(
+                capacity_provider=dict(type="str", required=True),
+                weight=dict(type="int", default=1),
+                base=dict(type="int", default=0),
+            ),
+        ),
+        tags=dict(type="dict", aliases=["resource_tags"]),
+        purge_tags=dict(type="bool", default=True),
+    )
+
+
+def main():
+    module = AnsibleAWSModule(argument_spec=argument_spec(), supports_check_mode=True)
+    manager = Ec2CapacityManager(module)
+    try:
+        result = manager.ensure_present() if module.params["state"] == "present" else manager.ensure_absent()
+    except (BotoCoreError, ClientError) as error:
+        module.fail_json_aws(error, msg=f"ECS EC2 capacity {module.params['name']} failed")
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,388 @@
+"""ecs_ec2_capacity: pure helpers (table-driven), the module against the moto server,
+and botocore's Stubber for the call moto lacks (DisableMetricsCollection)."""
+
+import base64
+import json
+
+import boto3
+import ecs_ec2_capacity
+import pytest
+from ansible.module_utils.reelle_aws import RETRY, ChangeSet
+from ansible.module_utils.testing import patch_module_args
+from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
+from botocore.stub import Stubber
+
+REGION = "us-east-1"
+NAME = "reelle-test-ec2"
+CLUSTER = "reelle-test"
+SSM_AMI = "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id"
+
+
+# --- pure helpers --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("extra", "lines"),
+    [
+        ({}, ["ECS_CLUSTER=reelle-test"]),
+        (
+            {"ECS_ENABLE_CONTAINER_METADATA": True, "ECS_AWSVPC_BLOCK_IMDS": "true"},
+            ["ECS_CLUSTER=reelle-test", "ECS_AWSVPC_BLOCK_IMDS=true", "ECS_ENABLE_CONTAINER_METADATA=True"],
+        ),
+    ],
+)
+def test_user_data_joins_the_cluster(extra, lines):
+    script = base64.b64decode(ecs_ec2_capacity.user_data(CLUSTER, extra)).decode()
+    assert script.startswith("#!/bin/bash\ncat >> /etc/ecs/ecs.config <<'EOF'\n")
+    body = script.split("<<'EOF'\n", 1)[1].rsplit("EOF\n", 1)[0]
+    assert body.splitlines() == lines
+
+
+def _items(*triples):
+    return [{"capacityProvider": name, "weight": weight, "base": base} for name, weight, base in triples]
+
+
+@pytest.mark.parametrize(
+    ("items", "problem"),
+    [
+        (_items(("FARGATE", 1, 0)), None),
+        (_items(("FARGATE", 1, 1), ("FARGATE_SPOT", 3, 0)), None),
+        (_items((NAME, 1, 0)), None),
+        (_items(("FARGATE", 1, 0), (NAME, 1, 0)), "a capacity provider strategy cannot mix Fargate"),
+        (_items(("other", 1, 0)), "unknown capacity providers other"),
+        (_items(("FARGATE", 1, 1), ("FARGATE_SPOT", 1, 2)), "only one provider of a strategy may have a base"),
+        (_items(("FARGATE", 0, 0)), "at least one provider of a strategy needs a weight"),
+    ],
+)
+def test_strategy_problem(items, problem):
+    found = ecs_ec2_capacity.strategy_problem(items, NAME)
+    assert (found is None) if problem is None else found.startswith(problem)
+
+
+# --- the module against the emulator ------------------------------------------
+
+
+def run(args, check_mode=False, diff=False, capsys=None):
+    args = dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)
+    with patch_module_args(args), pytest.raises(SystemExit):
+        ecs_ec2_capacity.main()
+    return json.loads(capsys.readouterr().out)
+
+
+@pytest.fixture
+def upstream(emulator):
+    ec2 = boto3.client("ec2", region_name=REGION)
+    vpc = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.20.{index}.0/24", AvailabilityZone=f"{REGION}{zone}")["Subnet"][
+            "SubnetId"
+        ]
+        for index, zone in ((10, "a"), (11, "b"))
+    ]
+    group = ec2.create_security_group(GroupName="app", Description="app", VpcId=vpc)["GroupId"]
+    return {"subnets": subnets, "group": group}
+
+
+def capacity_args(upstream, **overrides):
+    args = {
+        "region": REGION,
+        "name": NAME,
+        "cluster": CLUSTER,
+        "instance_type": "m5.large",
+        "subnets": upstream["subnets"],
+        "security_groups": [upstream["group"]],
+        "min_size": 3,
+        "max_size": 10,
+        "desired_capacity": 3,
+        "target_capacity": 100,
+        "tags": {"project": "reelle", "environment": "test"},
+    }
+    args.update(overrides)
+    return args
+
+
+class CallCounter:
+    """Counts the AWS requests the module makes (botocore's before-call event)."""
+
+    def __init__(self, monkeypatch):
+        self.calls = []
+        real = ecs_ec2_capacity.aws_client
+
+        def counting(module, service, region=None):
+            client = real(module, service, region)
+            client.meta.events.register("before-call", self._count)
+            return client
+
+        monkeypatch.setattr(ecs_ec2_capacity, "aws_client", counting)
+
+    def _count(self, model, **_):
+        self.calls.append(model.name)
+
+
+def clients():
+    return {name: boto3.client(name, region_name=REGION) for name in ("ec2", "autoscaling", "ecs", "iam", "ssm")}
+
+
+def default_version():
+    ec2 = clients()["ec2"]
+    return ec2.describe_launch_template_versions(LaunchTemplateName=NAME, Versions=["$Default"])[
+        "LaunchTemplateVersions"
+    ][0]
+
+
+def group():
+    return clients()["autoscaling"].describe_auto_scaling_groups(AutoScalingGroupNames=[NAME])["AutoScalingGroups"][0]
+
+
+def test_check_mode_on_an_empty_account_creates_nothing(emulator, upstream, capsys):
+    args = capacity_args(upstream, subnets=[None, None], security_groups=[None])
+    result = run(args, check_mode=True, capsys=capsys)
+    assert not result.get("failed"), result.get("msg")
+    created = [row["resource"] for row in result["changes"] if row["action"] == "create"]
+    assert created == [
+        f"iam role {NAME}-ecs-instance",
+        f"iam instance profile {NAME}-ecs-instance",
+        f"launch template {NAME}",
+        f"auto scaling group {NAME}",
+        f"ecs capacity provider {NAME}",
+        f"ecs cluster {CLUSTER}",
+    ]
+    assert result["auto_scaling_group_arn"] is None and result["capacity_provider_arn"] is None
+    found = clients()
+    assert found["iam"].list_instance_profiles()["InstanceProfiles"] == []
+    assert found["ec2"].describe_launch_templates()["LaunchTemplates"] == []
+    assert found["autoscaling"].describe_auto_scaling_groups()["AutoScalingGroups"] == []
+    assert found["ecs"].list_clusters()["clusterArns"] == []
+
+
+def test_create_then_noop(emulator, upstream, capsys, monkeypatch):
+    created = run(capacity_args(upstream), capsys=capsys)
+    assert created["changed"] is True, created.get("msg")
+    found = clients()
+    ami = found["ssm"].get_parameter(Name=SSM_AMI)["Parameter"]["Value"]
+    assert created["image_id"] == ami
+    assert created["launch_template_version"] == 1
+
+    # Role + instance profile with the ECS container-instance policy.
+    profile = found["iam"].get_instance_profile(InstanceProfileName=f"{NAME}-ecs-instance")["InstanceProfile"]
+    assert [role["RoleName"] for role in profile["Roles"]] == [f"{NAME}-ecs-instance"]
+    attached = found["iam"].list_attached_role_policies(RoleName=f"{NAME}-ecs-instance")["AttachedPolicies"]
+    assert [item["PolicyArn"] for item in attached] == [ecs_ec2_capacity.ECS_INSTANCE_POLICY]
+    assert created["instance_role_arn"].endswith(f":role/{NAME}-ecs-instance")
+
+    # Launch template: ECS AMI, IMDSv2 required, encrypted root volume, user data joining the cluster.
+    data = default_version()["LaunchTemplateData"]
+    assert data["ImageId"] == ami and data["InstanceType"] == "m5.large"
+    assert data["MetadataOptions"]["HttpTokens"] == "required"
+    assert data["BlockDeviceMappings"][0]["Ebs"]["Encrypted"] is True
+    assert data["SecurityGroupIds"] == [upstream["group"]]
+    assert data["IamInstanceProfile"] == {"Name": f"{NAME}-ecs-instance"}
+    assert f"ECS_CLUSTER={CLUSTER}\n" in base64.b64decode(data["UserData"]).decode()
+
+    # Auto Scaling group over the subnets, protected from scale-in, ECS-managed, metrics on.
+    asg = group()
+    assert (asg["MinSize"], asg["MaxSize"], asg["DesiredCapacity"]) == (3, 10, 3)
+    assert asg["NewInstancesProtectedFromScaleIn"] is True
+    assert sorted(asg["VPCZoneIdentifier"].split(",")) == sorted(upstream["subnets"])
+    assert asg["LaunchTemplate"]["LaunchTemplateName"] == NAME and asg["LaunchTemplate"]["Version"] == "$Default"
+    tags = {tag["Key"]: tag for tag in asg["Tags"]}
+    assert tags["AmazonECSManaged"]["PropagateAtLaunch"] is True and tags["project"]["Value"] == "reelle"
+    assert {item["Metric"] for item in asg["EnabledMetrics"]} >= {"GroupInServiceInstances", "GroupDesiredCapacity"}
+
+    # Capacity provider on the group, managed scaling and termination protection.
+    provider = found["ecs"].describe_capacity_providers(capacityProviders=[NAME])["capacityProviders"][0]
+    assert provider["autoScalingGroupProvider"]["autoScalingGroupArn"] == asg["AutoScalingGroupARN"]
+    assert provider["autoScalingGroupProvider"]["managedScaling"]["status"] == "ENABLED"
+    assert provider["autoScalingGroupProvider"]["managedScaling"]["targetCapacity"] == 100
+    assert provider["autoScalingGroupProvider"]["managedTerminationProtection"] == "ENABLED"
+    assert created["capacity_provider_arn"] == provider["capacityProviderArn"]
+
+    # The cluster keeps Fargate beside the provider; its default strategy is Fargate.
+    cluster = found["ecs"].describe_clusters(clusters=[CLUSTER])["clusters"][0]
+    assert sorted(cluster["capacityProviders"]) == sorted(["FARGATE", "FARGATE_SPOT", NAME])
+    assert cluster["defaultCapacityProviderStrategy"] == [{"capacityProvider": "FARGATE", "weight": 1, "base": 0}]
+
+    counter = CallCounter(monkeypatch)
+    again = run(capacity_args(upstream), capsys=capsys)
+    assert again["changed"] is False, again["changes"]
+    assert again["skipped_calls"] == []
+    # The no-op path: 7 reads, nothing else.
+    assert sorted(counter.calls) == sorted(
+        [
+            "GetParameter",
+            "GetInstanceProfile",
+            "ListAttachedRolePolicies",
+            "DescribeLaunchTemplateVersions",
+            "DescribeAutoScalingGroups",
+            "DescribeCapacityProviders",
+            "DescribeClusters",
+        ]
+    )
+    counter.calls.clear()
+    assert run(capacity_args(upstream, image_id=ami), capsys=capsys)["changed"] is False
+    assert len(counter.calls) == 6 and "GetParameter" not in counter.calls
+
+
+@pytest.mark.parametrize(
+    ("change", "resource", "attributes"),
+    [
+        ({"instance_type": "m5.xlarge"}, f"launch template {NAME}", ["InstanceType"]),
+        ({"image_id": "ami-0123456789abcdef0"}, f"launch template {NAME}", ["ImageId"]),
+        ({"root_volume_size": 50}, f"launch template {NAME}", ["BlockDeviceMappings"]),
+        ({"max_size": 12}, f"auto scaling group {NAME}", ["MaxSize"]),
+        ({"target_capacity": 90}, f"ecs capacity provider {NAME}", ["managedScaling.targetCapacity"]),
+        (
+            {"default_capacity_provider_strategy": [{"capacity_provider": NAME, "weight": 1}]},
+            f"ecs cluster {CLUSTER}",
+            ["defaultCapacityProviderStrategy"],
+        ),
+    ],
+)
+def test_changes_update_in_place(emulator, upstream, capsys, change, resource, attributes):
+    run(capacity_args(upstream), capsys=capsys)
+    args = capacity_args(upstream, **change)
+    planned = run(args, check_mode=True, diff=True, capsys=capsys)
+    rows = {}
+    for row in planned["changes"]:
+        rows.setdefault(row["resource"], []).extend(row["attributes"])
+    assert set(attributes) <= set(rows[resource]), rows
+    assert planned["diff"]["after"]
+    applied = run(args, capsys=capsys)
+    assert applied["changed"] is True
+    assert run(args, capsys=capsys)["changed"] is False
+
+
+def test_template_change_makes_a_new_default_version(emulator, upstream, capsys):
+    run(capacity_args(upstream), capsys=capsys)
+    changed = run(capacity_args(upstream, instance_type="m5.xlarge"), capsys=capsys)
+    assert changed["launch_template_version"] == 2
+    version = default_version()
+    assert version["VersionNumber"] == 2 and version["LaunchTemplateData"]["InstanceType"] == "m5.xlarge"
+    assert version["LaunchTemplateData"]["MetadataOptions"]["HttpTokens"] == "required"
+    assert group()["LaunchTemplate"]["Version"] == "$Default"
+
+
+def test_out_of_band_group_changes_are_repaired(emulator, upstream, capsys):
+    run(capacity_args(upstream), capsys=capsys)
+    asg = clients()["autoscaling"]
+    asg.update_auto_scaling_group(AutoScalingGroupName=NAME, MinSize=1, MaxSize=2, DesiredCapacity=2)
+    asg.delete_tags(Tags=[{"ResourceId": NAME, "ResourceType": "auto-scaling-group", "Key": "AmazonECSManaged"}])
+    result = run(capacity_args(upstream), diff=True, capsys=capsys)
+    rows = [(row["resource"], row["attributes"]) for row in result["changes"]]
+    # Desired 2 is inside 1-2 but outside 3-10: clamped to 3 together with the bounds.
+    assert rows == [
+        (f"auto scaling group {NAME}", ["DesiredCapacity", "MaxSize", "MinSize"]),
+        (f"auto scaling group {NAME}", ["tags.AmazonECSManaged"]),
+    ]
+    assert result["diff"]["before"]["auto_scaling_group"] == {"DesiredCapacity": 2, "MaxSize": 2, "MinSize": 1}
+    assert (group()["MinSize"], group()["MaxSize"], group()["DesiredCapacity"]) == (3, 10, 3)
+    assert "AmazonECSManaged" in {tag["Key"] for tag in group()["Tags"]}
+    assert run(capacity_args(upstream), capsys=capsys)["changed"] is False
+
+
+def test_desired_capacity_inside_bounds_is_left_to_managed_scaling(emulator, upstream, capsys):
+    run(capacity_args(upstream), capsys=capsys)
+    clients()["autoscaling"].set_desired_capacity(AutoScalingGroupName=NAME, DesiredCapacity=5)
+    assert run(capacity_args(upstream), capsys=capsys)["changed"] is False
+    assert group()["DesiredCapacity"] == 5
+
+
+def test_extra_metrics_are_disabled_on_aws_and_reported_on_the_emulator(emulator, upstream, capsys):
+    run(capacity_args(upstream), capsys=capsys)
+    clients()["autoscaling"].enable_metrics_collection(
+        AutoScalingGroupName=NAME, Metrics=["GroupInServiceCapacity"], Granularity="1Minute"
+    )
+    result = run(capacity_args(upstream), capsys=capsys)
+    assert result["skipped_calls"] == ["autoscaling:disable_metrics_collection"]
+    assert [row["attributes"] for row in result["changes"]] == [["EnabledMetrics"], ["EnabledMetrics"]]
+    enabled = {item["Metric"] for item in group()["EnabledMetrics"]}
+    # moto's EnableMetricsCollection replaces the list, so the extra metric is gone there too.
+    assert enabled == set(ecs_ec2_capacity.argument_spec()["metrics"]["default"])
+    assert run(capacity_args(upstream), capsys=capsys)["changed"] is False
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"min_size": 5, "max_size": 4}, "min_size 5 must be between 0 and max_size 4"),
+        ({"desired_capacity": 11}, "desired_capacity 11 is outside min_size 3 - max_size 10"),
+        ({"target_capacity": 0}, "target_capacity 0 must be 1-100"),
+        ({"name": "ecs-capacity"}, "name ecs-capacity may not start with aws, ecs or fargate"),
+        ({"subnets": []}, "subnets is required"),
+        ({"security_groups": [None]}, "security_groups holds a null or empty id"),
+        (
+            {"default_capacity_provider_strategy": [{"capacity_provider": "FARGATE"}, {"capacity_provider": NAME}]},
+            "default_capacity_provider_strategy: a capacity provider strategy cannot mix Fargate",
+        ),
+    ],
+)
+def test_bad_input_fails_before_anything_changes(emulator, upstream, capsys, change, message):
+    result = run(capacity_args(upstream, **change), capsys=capsys)
+    assert result["failed"] is True and message in result["msg"]
+    assert clients()["iam"].list_roles()["Roles"] == []
+    assert clients()["ec2"].describe_launch_templates()["LaunchTemplates"] == []
+
+
+def test_absent_removes_everything_but_the_cluster(emulator, upstream, capsys):
+    run(capacity_args(upstream), capsys=capsys)
+    absent = {"region": REGION, "state": "absent", "name": NAME, "cluster": CLUSTER}
+    planned = run(absent, check_mode=True, capsys=capsys)
+    assert [row["action"] for row in planned["changes"] if row["action"] == "delete"] == ["delete"] * 5
+    assert group()["AutoScalingGroupName"] == NAME
+    removed = run(absent, capsys=capsys)
+    assert removed["changed"] is True
+    found = clients()
+    assert found["autoscaling"].describe_auto_scaling_groups()["AutoScalingGroups"] == []
+    assert found["ec2"].describe_launch_templates()["LaunchTemplates"] == []
+    assert found["iam"].list_instance_profiles()["InstanceProfiles"] == []
+    assert f"{NAME}-ecs-instance" not in [role["RoleName"] for role in found["iam"].list_roles()["Roles"]]
+    cluster = found["ecs"].describe_clusters(clusters=[CLUSTER])["clusters"][0]
+    assert cluster["status"] == "ACTIVE" and sorted(cluster["capacityProviders"]) == ["FARGATE", "FARGATE_SPOT"]
+    assert run(absent, capsys=capsys)["changed"] is False
+
+
+# --- Stubber: what the emulator cannot show ---------------------------------------
+
+
+class FakeModule:
+    def __init__(self, params, client):
+        self.params = params
+        self.check_mode = False
+        self._diff = False
+        self._client = client
+
+    def client(self, service, retry_decorator=None, **_):
+        return RetryingBotoClientWrapper(self._client, retry_decorator or RETRY)
+
+    def fail_json(self, **kwargs):
+        raise AssertionError(kwargs)
+
+
+def test_disable_metrics_collection_request_shape_on_aws(monkeypatch):
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    client = boto3.client("autoscaling", region_name=REGION)
+    params = {"name": NAME, "tags": None, "metrics": ["GroupDesiredCapacity"]}
+    manager = ecs_ec2_capacity.Ec2CapacityManager.__new__(ecs_ec2_capacity.Ec2CapacityManager)
+    module = FakeModule(params, client)
+    manager.module, manager.params, manager.name, manager._clients = module, params, NAME, {}
+    manager.changes = ChangeSet(module)
+    with Stubber(client) as stub:
+        stub.add_response(
+            "disable_metrics_collection",
+            {},
+            {"AutoScalingGroupName": NAME, "Metrics": ["GroupInServiceCapacity", "GroupTotalCapacity"]},
+        )
+        manager._sync_metrics(
+            {
+                "EnabledMetrics": [
+                    {"Metric": "GroupDesiredCapacity", "Granularity": "1Minute"},
+                    {"Metric": "GroupTotalCapacity", "Granularity": "1Minute"},
+                    {"Metric": "GroupInServiceCapacity", "Granularity": "1Minute"},
+                ]
+            }
+        )
+        stub.assert_no_pending_responses()
+    assert manager.changes.skipped_calls == []
+    assert [row["attributes"] for row in manager.changes.changes] == [["EnabledMetrics"]]
