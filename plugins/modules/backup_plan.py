@@ -117,7 +117,7 @@ options:
   confirm_delete_vault:
     description:
       - With O(state=absent), must equal O(vault_name) to delete the vault too.
-      - AWS refuses to delete a vault that still holds recovery points.
+      - A vault that still holds recovery points (backups) is kept, with a warning (AWS refuses to delete it).
     type: str
 notes:
   - Check mode is supported. Against an empty account, an upstream KMS key ARN may be null; the creates are reported
@@ -293,7 +293,9 @@ def rule_input(rule, vault_name):
         CopyActions=None
         if copies is None
         else [
-            _compact(DestinationVaultArn=copy["destination_vault_arn"], Lifecycle=_lifecycle(copy["retention_days"]))
+            _compact(
+                DestinationBackupVaultArn=copy["destination_vault_arn"], Lifecycle=_lifecycle(copy["retention_days"])
+            )
             for copy in copies
         ],
     )
@@ -343,6 +345,7 @@ class BackupPlanManager:
         self.changes = ChangeSet(module)
         self.backup = aws_client(module, "backup")
         self._iam = None
+        self.kept_vault = None
 
     @property
     def iam(self):
@@ -638,7 +641,7 @@ class BackupPlanManager:
             self.changes.note(f"backup plan {self.params['plan_name']}", {"rules": plan["BackupPlan"]["Rules"]}, None)
         self.delete_role()
         self.delete_vault()
-        return self.changes.result(**self.outputs())
+        return self.changes.result(**self.outputs(), kept_vault=self.kept_vault)
 
     def delete_selections(self, plan_id):
         if emulator_lacks("backup", "list_backup_selections"):
@@ -678,10 +681,17 @@ class BackupPlanManager:
         name = self.params["vault_name"]
         if self.params["confirm_delete_vault"] != name:
             return
-        if self.describe_vault() is not None:
-            self.changes.delete(
-                f"backup vault {name}", self.backup, "backup", "delete_backup_vault", BackupVaultName=name
-            )
+        vault = self.describe_vault()
+        if vault is None:
+            return
+        points = vault.get("NumberOfRecoveryPoints", 0)
+        if points:
+            # The recovery points are the environment's backups: AWS refuses to delete the vault
+            # while it holds them, and they are what a teardown must leave behind.
+            self.module.warn(f"backup vault {name} holds {points} recovery points: kept")
+            self.kept_vault = name
+            return
+        self.changes.delete(f"backup vault {name}", self.backup, "backup", "delete_backup_vault", BackupVaultName=name)
 
 
 def argument_spec():

@@ -951,6 +951,10 @@ class ReplicationGroupManager:
             self.ec.describe_cache_subnet_groups(aws_retry=True, CacheSubnetGroupName=name)
         except is_boto3_error_code("CacheSubnetGroupNotFoundFault"):
             return
+        if emulator_lacks("elasticache", "delete_cache_subnet_group"):
+            # Not a change the emulator can make: reported in skipped_calls, never in the plan.
+            self.changes.skipped_calls.append("elasticache:delete_cache_subnet_group")
+            return
         self.changes.delete(
             f"cache subnet group {name}", self.ec, "elasticache", "delete_cache_subnet_group", CacheSubnetGroupName=name
         )
@@ -959,7 +963,8 @@ class ReplicationGroupManager:
         name = self.parameter_group_name
         if name is None or name.startswith("default."):
             return
-        if self.describe_parameters(name) is None:
+        # False: the emulator cannot read parameter groups (nor create them): nothing to delete there.
+        if self.describe_parameters(name) in (None, False):
             return
         self.changes.delete(
             f"cache parameter group {name}",

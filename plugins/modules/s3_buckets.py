@@ -151,6 +151,12 @@ options:
     type: list
     elements: str
     default: []
+  keep_nonempty:
+    description:
+      - With O(state=absent), keep buckets that hold objects and are not confirmed for deletion
+        (listed in RV(kept_buckets)) instead of failing; the other buckets are deleted.
+    type: bool
+    default: false
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -198,9 +204,22 @@ EXAMPLES = r"""
     buckets: [{key: app-logs}, {key: user-uploads}]
     confirm_delete_nonempty: true
     confirm_delete_names: [reelle-staging-app-logs]
+
+- name: Teardown - delete the empty buckets, keep (and report) those holding objects
+  s3_buckets:
+    state: absent
+    name_prefix: reelle-staging
+    buckets: [{key: app-logs}, {key: user-uploads}]
+    keep_nonempty: true
 """
 
 RETURN = r"""
+kept_buckets:
+  description: With O(state=absent) and O(keep_nonempty), buckets kept because they hold objects.
+  returned: always
+  type: list
+  elements: str
+  sample: [reelle-staging-user-uploads]
 buckets:
   description: Bucket name per key.
   returned: always
@@ -358,6 +377,7 @@ class S3Buckets:
         self.s3 = aws_client(module, "s3")
         self.region = module.region
         self.unverified = []
+        self.kept = []
         self.step = "listing the buckets"
         self.specs = {}
         for spec in self.params["buckets"]:
@@ -613,8 +633,11 @@ class S3Buckets:
             nonempty = self.holds_objects(spec["name"])
             if nonempty and spec["name"] not in confirmed:
                 refused.append(spec["name"])
+                continue
             doomed.append((spec, nonempty))
-        if refused:
+        if refused and self.params["keep_nonempty"]:
+            self.kept = refused
+        elif refused:
             self.module.fail_json(
                 msg=f"Refusing to delete buckets that hold objects: {', '.join(refused)}. Set confirm_delete_nonempty: "
                 "true and list them in confirm_delete_names to delete them with their objects",
@@ -656,6 +679,7 @@ class S3Buckets:
             buckets={key: spec["name"] for key, spec in self.specs.items()},
             bucket_arns={key: spec["arn"] for key, spec in self.specs.items()},
             unverified=sorted(set(self.unverified)),
+            kept_buckets=sorted(self.kept),
         )
 
 
@@ -715,6 +739,7 @@ def argument_spec():
         purge_tags=dict(type="bool", default=True),
         confirm_delete_nonempty=dict(type="bool", default=False),
         confirm_delete_names=dict(type="list", elements="str", default=[]),
+        keep_nonempty=dict(type="bool", default=False),
     )
 
 

@@ -97,6 +97,23 @@ def test_second_run_changes_nothing(staging, capsys):
     assert result["skipped_calls"] == ["backup:list_backup_selections"]
 
 
+def test_prod_rule_with_a_copy_to_another_region_is_created_and_stable(staging, capsys):
+    """Hourly, continuous, copied to the failover region's vault (prod): created as given, then no change."""
+    copy = {"destination_vault_arn": "arn:aws:backup:eu-west-1:123456789012:backup-vault:dr", "retention_days": 30}
+    hourly = daily(schedule="cron(0 * * * ? *)", enable_continuous_backup=True, copy_actions=[copy])
+    run(dict(staging, rules=[hourly]), capsys)
+    plan_id = plans()[0]["BackupPlanId"]
+    rule = boto3.client("backup", region_name="us-east-1").get_backup_plan(BackupPlanId=plan_id)["BackupPlan"]["Rules"][
+        0
+    ]
+    assert rule["CopyActions"] == [
+        {"DestinationBackupVaultArn": copy["destination_vault_arn"], "Lifecycle": {"DeleteAfterDays": 30}}
+    ]
+    assert rule["EnableContinuousBackup"] is True
+    again = run(dict(staging, rules=[hourly]), capsys)
+    assert not again["changed"], again["changes"]
+
+
 @pytest.mark.parametrize(
     ("rule", "attributes"),
     [
@@ -408,6 +425,25 @@ def test_absent_deletes_the_selections_first_on_aws(aws, capsys):
     backup.add_response("delete_backup_plan", {"BackupPlanId": PLAN_ID}, {"BackupPlanId": PLAN_ID})
     result = run(dict(AWS_ARGS, state="absent"), capsys)
     assert [row["action"] for row in result["changes"]] == ["delete", "delete"]
+
+
+def test_absent_keeps_a_vault_that_holds_recovery_points_on_aws(aws, capsys):
+    backup = aws["backup"]
+    backup.add_response("list_backup_plans", {"BackupPlansList": []}, {})
+    backup.add_response(
+        "describe_backup_vault",
+        {
+            "BackupVaultName": "t-vault",
+            "BackupVaultArn": "arn:aws:backup:us-east-1:123456789012:backup-vault:t-vault",
+            "NumberOfRecoveryPoints": 3,
+        },
+        {"BackupVaultName": "t-vault"},
+    )
+    # No delete_backup_vault is stubbed: the Stubber fails the run if the module makes it.
+    result = run(dict(AWS_ARGS, state="absent", confirm_delete_vault="t-vault"), capsys)
+    assert result["changed"] is False
+    assert result["kept_vault"] == "t-vault"
+    assert "3 recovery points" in str(result.get("warnings")), result
 
 
 def test_a_missing_vault_answered_with_access_denied_is_created(aws, capsys):

@@ -241,10 +241,22 @@ def test_delete_needs_a_final_snapshot_or_a_named_confirmation(staging, capsys):
     assert not run(dict(absent, confirm_delete=GROUP), capsys)["changed"]
 
 
+def test_absent_on_an_empty_emulator_account_changes_nothing(staging, capsys):
+    absent = dict(staging, state="absent", final_snapshot_identifier="x")
+    for check_mode in (True, False):
+        result = run(absent, capsys, check_mode=check_mode)
+        assert result["changed"] is False, result["changes"]
+    assert describe() == []
+
+
 def test_delete_with_a_final_snapshot_in_check_mode_deletes_nothing(staging, capsys):
     run(staging, capsys)
-    absent = {"replication_group_id": GROUP, "region": "us-east-1", "state": "absent", "final_snapshot_identifier": "x"}
-    assert run(absent, capsys, check_mode=True)["changed"]
+    absent = dict(staging, state="absent", final_snapshot_identifier="x")
+    planned = run(absent, capsys, check_mode=True)
+    assert planned["changed"]
+    # The emulator cannot delete subnet groups (nor has parameter groups): skipped, not planned.
+    assert [row["resource"] for row in planned["changes"]] == ["replication group t-redis", f"secret {SECRET}"]
+    assert "elasticache:delete_cache_subnet_group" in planned["skipped_calls"]
     assert describe()[0]["Status"] == "available"
 
 

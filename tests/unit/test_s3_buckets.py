@@ -213,6 +213,26 @@ def test_deleting_a_bucket_with_objects_needs_the_confirmation(capsys, emulator)
     assert run(capsys, absent)["changed"] is False
 
 
+def test_keep_nonempty_keeps_and_reports_buckets_with_objects(capsys, emulator):
+    _fill(LOGS)
+    run(capsys, staging_args())
+    keep = staging_args(state="absent", keep_nonempty=True)
+    planned = run(capsys, keep, check_mode=True)
+    assert {row[1] for row in rows(planned)} == {f"bucket {UPLOADS}"}
+    assert planned["kept_buckets"] == [LOGS]
+    assert len(s3().list_buckets()["Buckets"]) == 2
+
+    result = run(capsys, keep)
+    assert result["changed"] is True and result["kept_buckets"] == [LOGS]
+    assert [bucket["Name"] for bucket in s3().list_buckets()["Buckets"]] == [LOGS]
+    again = run(capsys, keep)
+    assert again["changed"] is False and again["kept_buckets"] == [LOGS]
+
+    # The explicit confirmation still wins over keeping.
+    gone = run(capsys, dict(keep, confirm_delete_nonempty=True, confirm_delete_names=[LOGS]))
+    assert gone["kept_buckets"] == [] and s3().list_buckets()["Buckets"] == []
+
+
 def test_empty_buckets_are_deleted_without_confirmation(capsys, emulator):
     run(capsys, staging_args())
     result = run(capsys, staging_args(state="absent"))
