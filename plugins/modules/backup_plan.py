@@ -38,8 +38,9 @@ options:
   plan_name:
     description:
       - Name of the backup plan.
+      - Not set - the vault alone (for example the destination of another region's copies); O(rules) and
+        O(selection) must then be unset too.
     type: str
-    required: true
   rules:
     description:
       - The plan's rules; the list is the whole set (rules not listed are removed from the plan).
@@ -378,6 +379,8 @@ class BackupPlanManager:
         if len(names) != len(set(names)):
             problems.append("rule names must be unique")
         selection = self.params["selection"]
+        if self.params["plan_name"] is None and (self.params["rules"] is not None or selection is not None):
+            problems.append("rules and selection need plan_name (without it the module manages the vault alone)")
         if selection is not None and not selection["tags"]:
             problems.append("selection.tags must name at least one tag")
         if problems:
@@ -622,13 +625,15 @@ class BackupPlanManager:
     def ensure_present(self):
         self.validate()
         vault_arn = self.ensure_vault()
+        if self.params["plan_name"] is None:
+            return self.changes.result(**self.outputs(vault_arn))
         role_arn = self.ensure_role()
         plan, plan_created = self.ensure_plan()
         selection_id = self.ensure_selection(plan, plan_created, role_arn)
         return self.changes.result(**self.outputs(vault_arn, plan, selection_id, role_arn))
 
     def ensure_absent(self):
-        plan = self.find_plan()
+        plan = None if self.params["plan_name"] is None else self.find_plan()
         if plan is not None:
             self.delete_selections(plan["BackupPlanId"])
             self.changes.delete(
@@ -721,7 +726,7 @@ def argument_spec():
         state=dict(type="str", choices=["present", "absent"], default="present"),
         vault_name=dict(type="str", required=True),
         vault_kms_key_arn=dict(type="str", no_log=False),
-        plan_name=dict(type="str", required=True),
+        plan_name=dict(type="str"),
         rules=dict(type="list", elements="dict", options=rule),
         selection=dict(type="dict", options=selection),
         confirm_delete_vault=dict(type="str"),
@@ -736,7 +741,8 @@ def main():
     try:
         result = manager.ensure_present() if module.params["state"] == "present" else manager.ensure_absent()
     except (BotoCoreError, ClientError) as e:
-        module.fail_json_aws(e, msg=f"Failed to manage backup plan {module.params['plan_name']}")
+        name = module.params["plan_name"] or module.params["vault_name"]
+        module.fail_json_aws(e, msg=f"Failed to manage backup plan {name}")
     module.exit_json(**result)
 
 

@@ -482,3 +482,21 @@ def test_a_missing_vault_answered_with_access_denied_is_created(aws, capsys):
     result = run(dict(AWS_ARGS, vault_kms_key_arn=KEY_ARN, rules=[daily()]), capsys)
     assert [row["action"] for row in result["changes"]] == ["create", "create", "create"]
     assert result["plan_id"] == PLAN_ID and result["selection_id"] == "s-1"
+
+
+def test_without_a_plan_name_the_vault_alone_is_managed(emulator, capsys):
+    """The failover region's vault, destination of the primary's copies: no plan, no role."""
+    args = dict(region="us-east-1", vault_name="t-dr-vault", vault_kms_key_arn=KEY_ARN, tags={"environment": "test"})
+    first = run(args, capsys)
+    assert [change["resource"] for change in first["changes"]] == ["backup vault t-dr-vault"]
+    assert first["plan_id"] is None and first["vault_arn"].endswith(":backup-vault:t-dr-vault")
+    assert [vault["BackupVaultName"] for vault in vaults()] == ["t-dr-vault"]
+    assert plans() == []
+    again = run(args, capsys)
+    assert not again["changed"], again["changes"]
+
+
+def test_rules_without_a_plan_name_fail_before_anything_is_touched(emulator, capsys):
+    result = run(dict(region="us-east-1", vault_name="t-vault", rules=[daily()]), capsys)
+    assert result["failed"] and "rules and selection need plan_name" in result["msg"]
+    assert vaults() == []
