@@ -353,55 +353,23 @@ from ansible.module_utils.reelle_aws import (
     tag_dict,
     tag_list,
 )
+from ansible.module_utils.reelle_rds import (
+    drop_none,
+    generate_password,
+    same_kms_key,
+    version_change,
+    version_tuple,
+)
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
-PASSWORD_LENGTH = 32
 WAIT_DELAY = 15
 MAX_INSTANCES = 16  # one writer and up to 15 readers
-
-
-def version_tuple(version):
-    parts = []
-    for part in str(version or "").split("."):
-        if not part.isdigit():
-            break
-        parts.append(int(part))
-    return tuple(parts)
-
-
-def version_change(desired, actual):
-    """None (satisfied), minor-upgrade, major-upgrade, downgrade or newer."""
-    wanted, running = version_tuple(desired), version_tuple(actual)
-    if not wanted or not running or running[: len(wanted)] == wanted:
-        return None
-    if wanted[0] < running[0]:
-        return "downgrade"
-    if wanted[0] > running[0]:
-        return "major-upgrade"
-    return "minor-upgrade" if wanted > running[: len(wanted)] else "newer"
-
-
-def kms_key_id_of(value):
-    return value.rsplit("key/", 1)[-1] if value and ":key/" in value else value
-
-
-def same_kms_key(desired, actual):
-    """True when desired names the key actual names (aliases cannot be told apart here)."""
-    if not desired or desired == actual:
-        return True
-    if "alias/" in desired or "alias/" in (actual or ""):
-        return True
-    return kms_key_id_of(desired) == kms_key_id_of(actual)
 
 
 def region_of(arn):
     parts = (arn or "").split(":")
     return parts[3] if len(parts) > 3 else None
-
-
-def drop_none(values):
-    return {key: value for key, value in values.items() if value is not None}
 
 
 def cluster_view(cluster):
@@ -750,12 +718,7 @@ class AuroraGlobalDatabase:
     # the master secret
 
     def _generate_password(self):
-        answer = self.secrets.get_random_password(
-            aws_retry=True, PasswordLength=PASSWORD_LENGTH, ExcludePunctuation=True, IncludeSpace=False
-        )
-        password = answer["RandomPassword"]
-        self.module.no_log_values.add(password)
-        return password
+        return generate_password(self.module, self.secrets)
 
     def _secret_string(self, password):
         return json.dumps(

@@ -330,11 +330,17 @@ from ansible.module_utils.reelle_aws import (
     tag_dict,
     tag_list,
 )
+from ansible.module_utils.reelle_rds import (
+    drop_none,
+    generate_password,
+    same_kms_key,
+    version_change,
+    version_tuple,
+)
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
 ENGINE = "postgres"
-PASSWORD_LENGTH = 32
 TAG_CALLS = {
     "rds": ("remove_tags_from_resource", "add_tags_to_resource", "ResourceName"),
     "secretsmanager": ("untag_resource", "tag_resource", "SecretId"),
@@ -387,41 +393,6 @@ PENDING_KEYS = {
 }
 
 
-def version_tuple(version):
-    parts = []
-    for part in str(version).split("."):
-        if not part.isdigit():
-            break
-        parts.append(int(part))
-    return tuple(parts)
-
-
-def version_change(desired, actual):
-    """How actual compares with desired: None (satisfied), minor-upgrade, major-upgrade, downgrade, newer."""
-    wanted, running = version_tuple(desired), version_tuple(actual)
-    if not wanted or running[: len(wanted)] == wanted:
-        return None
-    if wanted[0] < running[0]:
-        return "downgrade"
-    if wanted[0] > running[0]:
-        return "major-upgrade"
-    return "minor-upgrade" if wanted > running[: len(wanted)] else "newer"
-
-
-def kms_key_id_of(value):
-    """The key id in a KMS key ARN or id (aliases are returned as they are)."""
-    return value.rsplit("key/", 1)[-1] if value and ":key/" in value else value
-
-
-def same_kms_key(desired, actual):
-    """True when desired (key ARN or key id) names the key actual names; aliases cannot be told apart here."""
-    if not desired or desired == actual:
-        return True
-    if "alias/" in desired or "alias/" in (actual or ""):
-        return True
-    return kms_key_id_of(desired) == kms_key_id_of(actual)
-
-
 def parameter_value(value):
     if isinstance(value, bool):
         return "1" if value else "0"
@@ -455,10 +426,6 @@ def instance_view(instance):
         if pending in (instance.get("PendingModifiedValues") or {}):
             view[key] = instance["PendingModifiedValues"][pending]
     return view
-
-
-def drop_none(values):
-    return {key: value for key, value in values.items() if value is not None}
 
 
 class RdsPostgres:
@@ -753,12 +720,7 @@ class RdsPostgres:
     # --- the master secret ----------------------------------------------------
 
     def _generate_password(self):
-        answer = self.secrets.get_random_password(
-            aws_retry=True, PasswordLength=PASSWORD_LENGTH, ExcludePunctuation=True, IncludeSpace=False
-        )
-        password = answer["RandomPassword"]
-        self.module.no_log_values.add(password)
-        return password
+        return generate_password(self.module, self.secrets)
 
     def _secret_string(self, password):
         return json.dumps(
