@@ -72,7 +72,8 @@ class CallbackModule(CallbackBase):
     def v2_playbook_on_task_start(self, task, is_conditional):
         if self._done:
             return
-        action_dir = os.path.realpath(os.path.join(os.path.dirname(__file__), "..", "action"))
+        # Through its realpath: this file is also linked from playbooks/callback_plugins.
+        action_dir = os.path.join(os.path.dirname(os.path.dirname(os.path.realpath(__file__))), "action")
         names = {entry[:-3] for entry in os.listdir(action_dir) if entry.endswith(".py")}
         if task.action.rpartition(".")[2] not in names:
             return

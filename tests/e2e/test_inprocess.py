@@ -68,3 +68,21 @@ def test_in_process_results_match_the_normal_execution(emulator, tmp_path):
     for key in ("check_create", "create", "again", "bad"):
         assert comparable(inproc[key], "inproc") == comparable(normal[key], "normal"), key
     assert inproc["env_endpoint"].keys() == normal["env_endpoint"].keys()
+
+
+def test_the_preload_runs_for_the_project_playbooks(emulator):
+    """playbooks/ loads callbacks from playbooks/callback_plugins (links): the preload must still find the modules."""
+    env = dict(os.environ, **emulator.env, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"))
+    completed = subprocess.run(
+        [str(ANSIBLE_PLAYBOOK), "-i", "inventories/staging", "playbooks/preflight.yml", "-vvv"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stdout[-4000:]
+    assert "reelle_preload: boto3" in completed.stdout, completed.stdout[-4000:]
+    assert "running aws_identity in the worker process" in completed.stdout
+    assert "failed for plugin 'reelle_preload'" not in completed.stdout + completed.stderr
