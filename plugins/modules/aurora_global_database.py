@@ -88,6 +88,22 @@ options:
   master_secret_kms_key_id:
     description: KMS key of the secret. Defaults to the primary cluster's O(clusters[].kms_key_id).
     type: str
+  master_secret_replica_regions:
+    description:
+      - Regions the master secret is replicated to (Secrets Manager replicas), so that the
+        secondary region's tasks can read the credentials after a failover.
+      - Regions not listed are left alone (a replica is never removed by this module).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      region:
+        description: Region of the replica.
+        type: str
+        required: true
+      kms_key_id:
+        description: KMS key of the replica in that region (the AWS managed key when unset).
+        type: str
   clusters:
     description:
       - The regional clusters, exactly one with O(clusters[].role=primary). Required with O(state=present).
@@ -305,6 +321,11 @@ master_secret_arn:
   returned: always
   type: str
   sample: arn:aws:secretsmanager:us-east-1:123456789012:secret:reelle-prod/aurora/master-AbCdEf
+master_secret_replica_arns:
+  description: ARN of the master secret's replica, by region (O(master_secret_replica_regions)); {} before it exists.
+  returned: always
+  type: dict
+  sample: {eu-west-1: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:reelle-prod/aurora/master-AbCdEf"}
 backup_retention_period:
   description: Backup retention of the primary cluster in days; null when it does not exist yet.
   returned: always
@@ -755,7 +776,7 @@ class AuroraGlobalDatabase:
                 Description=f"Master credentials of the Aurora PostgreSQL cluster {self.primary['identifier']}",
                 SecretString=self._secret_string(self.password),
                 Tags=tag_list(self.params["tags"]),
-                **drop_none({"KmsKeyId": self.secret_kms_key()}),
+                **drop_none({"KmsKeyId": self.secret_kms_key(), "AddReplicaRegions": self.replica_regions() or None}),
             )
             if primary_cluster is not None:
                 # The cluster runs with a password nobody holds any more: give it the new one.
@@ -770,6 +791,7 @@ class AuroraGlobalDatabase:
                     ApplyImmediately=True,
                 )
             return actual
+        self.ensure_secret_replicas(label, actual)
         if self.params["tags"] is not None:
             current = tag_dict(actual.get("Tags"))
             to_set, to_unset = compare_aws_tags(current, self.params["tags"], self.params["purge_tags"])
@@ -790,6 +812,29 @@ class AuroraGlobalDatabase:
                     Tags=tag_list(to_set),
                 )
         return actual
+
+    def replica_regions(self, existing=()):
+        """AddReplicaRegions entries for the listed regions the secret has no replica in yet."""
+        return [
+            drop_none({"Region": item["region"], "KmsKeyId": item["kms_key_id"]})
+            for item in self.params["master_secret_replica_regions"]
+            if item["region"] not in existing
+        ]
+
+    def ensure_secret_replicas(self, label, actual):
+        existing = {status["Region"] for status in actual.get("ReplicationStatus") or []}
+        missing = self.replica_regions(existing)
+        if missing:
+            self.changes.note(f"{label} replicas", sorted(existing), sorted(existing | {m["Region"] for m in missing}))
+            self.changes.update(
+                label,
+                ["replica_regions"],
+                self.secrets,
+                "secretsmanager",
+                "replicate_secret_to_regions",
+                SecretId=self.params["master_secret_name"],
+                AddReplicaRegions=missing,
+            )
 
     def master_password(self):
         if self.password is None and not self.module.check_mode:
@@ -1317,6 +1362,18 @@ class AuroraGlobalDatabase:
                 )
         secret = self.describe_secret()
         if secret is not None and not secret.get("DeletedDate"):
+            replicas = [status["Region"] for status in secret.get("ReplicationStatus") or []]
+            if replicas:
+                # AWS refuses to delete a secret that still has replicas.
+                self.changes.update(
+                    f"secret {self.params['master_secret_name']}",
+                    ["replica_regions"],
+                    self.secrets,
+                    "secretsmanager",
+                    "remove_regions_from_replication",
+                    SecretId=self.params["master_secret_name"],
+                    RemoveReplicaRegions=replicas,
+                )
             self.changes.delete(
                 f"secret {self.params['master_secret_name']}",
                 self.secrets,
@@ -1334,7 +1391,17 @@ class AuroraGlobalDatabase:
             "primary_region": None,
             "clusters": {},
             "master_secret_arn": None,
+            "master_secret_replica_arns": {},
             "backup_retention_period": None,
+        }
+
+    def replica_arns(self, arn):
+        """A replica keeps the secret's ARN but for its region."""
+        if not arn:
+            return {}
+        return {
+            item["region"]: arn.replace(f":{self.primary['region']}:", f":{item['region']}:", 1)
+            for item in self.params["master_secret_replica_regions"]
         }
 
     def outputs(self, state, glob, secret, writer_region):
@@ -1363,6 +1430,7 @@ class AuroraGlobalDatabase:
             primary_region=writer_region,
             clusters=clusters,
             master_secret_arn=(secret or {}).get("ARN"),
+            master_secret_replica_arns=self.replica_arns((secret or {}).get("ARN")),
             backup_retention_period=primary_cluster.get("BackupRetentionPeriod"),
         )
 
@@ -1397,6 +1465,9 @@ def argument_spec():
         database_name=dict(),
         master_secret_name=dict(required=True),
         master_secret_kms_key_id=dict(),
+        master_secret_replica_regions=dict(
+            type="list", elements="dict", default=[], options=dict(region=dict(required=True), kms_key_id=dict())
+        ),
         clusters=dict(type="list", elements="dict", options=cluster),
         backup_retention_period=dict(type="int"),
         preferred_backup_window=dict(),

@@ -128,6 +128,15 @@ def test_aurora_global_database(aws):
     (rds_eu,) = clients(aws, "eu-west-1", "rds")
     secondary = rds_eu.describe_db_clusters(DBClusterIdentifier=f"{STANDBY}-aurora")["DBClusters"][0]
     assert secondary["StorageEncrypted"] is True and len(secondary["DBClusterMembers"]) == 1
+    # The master secret is replicated to eu-west-1, where the standby's tasks read it.
+    secrets_eu, ecs_eu = clients(aws, "eu-west-1", "secretsmanager", "ecs")
+    replica = secrets_eu.describe_secret(SecretId=f"{PRIMARY}/aurora/master")
+    service = ecs_eu.describe_services(cluster=STANDBY, services=["backend"])["services"][0]
+    task = ecs_eu.describe_task_definition(taskDefinition=service["taskDefinition"])["taskDefinition"]
+    backend = next(c for c in task["containerDefinitions"] if c["name"] == "backend")
+    assert {item["valueFrom"].split(":password")[0].split(":username")[0] for item in backend["secrets"]} >= {
+        replica["ARN"]
+    }
 
 
 def test_redis_three_shards_two_replicas(aws):

@@ -538,3 +538,48 @@ def test_global_deletion_protection_request_shape(aws, capsys):
     assert result["changes"] == [
         {"action": "update", "resource": f"global_cluster {GLOBAL}", "attributes": ["DeletionProtection"]}
     ]
+
+
+def test_the_master_secret_is_replicated_to_the_secondary_region(prod, capsys, monkeypatch):
+    """After a failover the secondary region's tasks read the credentials from their own region."""
+    key = boto3.client("kms", region_name="eu-west-1").create_key()["KeyMetadata"]["Arn"]
+    args = dict(prod, master_secret_replica_regions=[{"region": "eu-west-1", "kms_key_id": key}])
+    sent = {}
+    original = botocore.client.BaseClient._make_api_call
+
+    def record(self, operation, params):
+        sent.setdefault(operation, params)
+        return original(self, operation, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", record)
+    first = run(args, capsys)
+    # The replica's key is in the request; moto stores its default key instead.
+    assert sent["CreateSecret"]["AddReplicaRegions"] == [{"Region": "eu-west-1", "KmsKeyId": key}]
+    replica = boto3.client("secretsmanager", region_name="eu-west-1").describe_secret(SecretId=SECRET)
+    assert first["master_secret_replica_arns"] == {"eu-west-1": replica["ARN"]}
+    assert replica["ARN"] == first["master_secret_arn"].replace(":us-east-1:", ":eu-west-1:")
+    status = boto3.client("secretsmanager", region_name="us-east-1").describe_secret(SecretId=SECRET)
+    assert [item["Region"] for item in status["ReplicationStatus"]] == ["eu-west-1"]
+    again = run(args, capsys)
+    assert not again["changed"], again["changes"]
+
+
+def test_a_replica_region_added_later_is_one_update(prod, capsys):
+    run(prod, capsys)
+    result = run(dict(prod, master_secret_replica_regions=[{"region": "eu-west-1"}]), capsys)
+    assert result["changes"] == [
+        {"action": "update", "resource": f"secret {SECRET}", "attributes": ["replica_regions"]}
+    ]
+    status = boto3.client("secretsmanager", region_name="us-east-1").describe_secret(SecretId=SECRET)
+    assert [item["Region"] for item in status["ReplicationStatus"]] == ["eu-west-1"]
+
+
+def test_a_replicated_secret_loses_its_replicas_before_it_is_deleted(prod, capsys):
+    """AWS refuses to delete a secret that still has replicas."""
+    args = dict(prod, master_secret_replica_regions=[{"region": "eu-west-1"}])
+    run(args, capsys)
+    deleted = run(dict(args, state="absent", confirm_delete=GLOBAL), capsys)
+    rows = [(row["action"], row["attributes"]) for row in deleted["changes"] if row["resource"] == f"secret {SECRET}"]
+    assert rows == [("update", ["replica_regions"]), ("delete", [])]
+    status = boto3.client("secretsmanager", region_name="us-east-1").describe_secret(SecretId=SECRET)
+    assert status["DeletedDate"] and not status.get("ReplicationStatus")
