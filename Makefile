@@ -64,8 +64,11 @@ lint: setup ## ansible-lint (production profile), yamllint, ruff
 	$(BIN)/ruff format --check .
 	$(BIN)/ansible-lint
 
+# The unit tests wait mostly on the emulator (one moto process per pytest worker):
+# two workers, each test file on one of them.
+UNIT_WORKERS ?= 2
 unit: setup ## pytest unit tests (modules, filters)
-	$(BIN)/pytest tests/unit
+	$(BIN)/pytest -n $(UNIT_WORKERS) --dist loadfile tests/unit
 
 molecule: setup images ## one molecule scenario per role (converge, idempotence, verify)
 	scripts/molecule_all.sh
