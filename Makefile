@@ -16,7 +16,7 @@ DEV_IMAGE_SOURCE ?= $(shell scripts/detect_image_source.sh)
 .PHONY: help setup up up-dev up-staging up-prod dr-drill down emulator emulator-stop test lint unit molecule e2e images bench bench-dev bench-staging bench-prod clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 setup: $(STAMP) ## create .venv with the pinned tools and collections (no-op when done)
 
