@@ -21,18 +21,13 @@ for folder in ("plugins/modules", "plugins/filter"):
 import os  # noqa: E402
 import socket  # noqa: E402
 import subprocess  # noqa: E402
-import time  # noqa: E402
 import urllib.request  # noqa: E402
 
 import pytest  # noqa: E402
 
+from tests.support import FAKE_CREDENTIALS, wait_for_port  # noqa: E402
+
 VENV_BIN = ROOT / ".venv" / "bin"
-FAKE_CREDENTIALS = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_EC2_METADATA_DISABLED": "true",
-}
 
 
 def _free_port():
@@ -56,15 +51,8 @@ class Emulator:
             stderr=subprocess.STDOUT,
             env=env,
         )
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return
-            except OSError:
-                if self.process.poll() is not None:
-                    break
-                time.sleep(0.05)
+        if wait_for_port(self.process, self.port, 20):
+            return
         self.stop()
         raise RuntimeError(f"moto server did not start; see {log_path}")
 

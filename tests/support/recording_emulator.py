@@ -26,10 +26,11 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 import urllib.request
 from pathlib import Path
 from urllib.parse import parse_qs
+
+from tests.support import FAKE_CREDENTIALS, wait_for_port
 
 READ_PREFIXES = ("Describe", "List", "Get", "Head", "BatchGet", "Search", "Lookup", "Scan", "Query")
 READ_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -155,27 +156,14 @@ class RecordingEmulator:
             stdout=self.output,
             stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return
-            except OSError:
-                if self.process.poll() is not None:
-                    break
-                time.sleep(0.05)
+        if wait_for_port(self.process, self.port, 30):
+            return
         self.stop()
         raise RuntimeError(f"recording emulator did not start; see {self.output.name}")
 
     @property
     def env(self):
-        return {
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "AWS_EC2_METADATA_DISABLED": "true",
-            "AWS_ENDPOINT_URL": self.endpoint,
-        }
+        return dict(FAKE_CREDENTIALS, AWS_ENDPOINT_URL=self.endpoint)
 
     def reset(self):
         request = urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST")
