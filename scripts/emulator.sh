@@ -4,8 +4,9 @@
 #   scripts/emulator.sh stop           stop it
 #   scripts/emulator.sh reset          wipe its state
 #   scripts/emulator.sh env            print the variables a shell needs to use it
-# State: .cache/emulator.{pid,port,log}. The playbooks only ever see
-# AWS_ENDPOINT_URL; nothing else in the roles knows about the emulator.
+# State: .cache/emulator.{pid,port,log}. The playbooks see AWS_ENDPOINT_URL and
+# the explicit REELLE_AWS_TARGET=emulator (calls the emulator lacks are skipped
+# and listed); emulator mode is never inferred from the endpoint.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CACHE=.cache
@@ -44,7 +45,7 @@ case ${1:-} in
   env)
     running || { echo "emulator not running" >&2; exit 1; }
     printf 'export AWS_ENDPOINT_URL=%s\nexport AWS_ACCESS_KEY_ID=testing\nexport AWS_SECRET_ACCESS_KEY=testing\n' "$(endpoint)"
-    printf 'export AWS_EC2_METADATA_DISABLED=true\nexport AWS_DEFAULT_REGION=us-east-1\n'
+    printf 'export AWS_EC2_METADATA_DISABLED=true\nexport AWS_DEFAULT_REGION=us-east-1\nexport REELLE_AWS_TARGET=emulator\n'
     ;;
   *)
     echo "usage: $0 start [PORT]|stop|reset|env" >&2

@@ -22,7 +22,7 @@ start_emulator() {
   emulator_pid=$!
   for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
   export AWS_ENDPOINT_URL=http://127.0.0.1:$port AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
-  export AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
+  export AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true REELLE_AWS_TARGET=emulator
 }
 mkdir -p .cache
 

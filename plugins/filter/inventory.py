@@ -278,6 +278,45 @@ def disjoint_cidr_problems(hostvars, host, hosts, names):
     ]
 
 
+def upstream_output(hostvars, host, path, consumer=""):
+    """The value at `path` (dotted) of another host's published outputs.
+
+    Cross-host wiring (the standby's database settings come from the primary's
+    Aurora outputs) must not fall back to an empty value when the upstream play
+    did not run in this invocation (`--limit`, `--tags`): a task definition
+    without a database would be deployed silently. When the output variable
+    (the path's first part) is missing on `host`, this raises an error naming
+    what is missing, where it should have come from and how to get it. When the
+    variable exists but the path in it does not (check mode on an empty
+    account, a teardown's stubs), the value is "" and the consuming role decides
+    (aws_compute refuses an empty database on a real run).
+    """
+    consumer = consumer or "this host"
+    try:
+        value = hostvars[host]
+    except (KeyError, UndefinedError) as error:
+        raise AnsibleFilterError(f"{consumer} needs outputs of {host}, which is not in the inventory") from error
+    variable, *rest = str(path).split(".")
+    try:
+        value = value[variable]
+    except (KeyError, TypeError, UndefinedError):
+        value = None
+    if value is None or isinstance(value, Undefined):
+        raise AnsibleFilterError(
+            f"{consumer} needs {path} from {host}, and this run has not produced {variable}: the play that "
+            f"publishes it did not run for {host} (a --limit or --tags that leaves it out, or an earlier failure). "
+            f"Run that play for {host} in the same invocation."
+        )
+    for key in rest:
+        try:
+            value = value[key]
+        except (KeyError, IndexError, TypeError, UndefinedError):
+            return ""
+        if isinstance(value, Undefined):
+            return ""
+    return "" if value is None else value
+
+
 class FilterModule:
     def filters(self):
         return {
@@ -285,4 +324,5 @@ class FilterModule:
             "variable_sources": variable_sources,
             "problem_sources": problem_sources,
             "disjoint_cidr_problems": disjoint_cidr_problems,
+            "upstream_output": upstream_output,
         }

@@ -8,13 +8,23 @@ serve. It reuses amazon.aws's module_utils (AnsibleAWSModule, AWSRetry,
 tagging, transformation) rather than writing them again.
 """
 
+import functools
+import hashlib
+import json
 import os
+import random
+import re
+import time
 import types
-from urllib.parse import urlparse
+
+try:
+    import botocore.session
+    from botocore.config import Config
+except ImportError:  # AnsibleAWSModule reports missing botocore
+    Config = None
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 from ansible_collections.amazon.aws.plugins.module_utils import botocore as _amazon_aws_botocore
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
     ansible_dict_to_boto3_tag_list,
     boto3_tag_list_to_ansible_dict,
@@ -52,8 +62,227 @@ if getattr(_amazon_aws_botocore, "HAS_BOTO3", False) and not isinstance(
 ):
     _amazon_aws_botocore.boto3 = _Boto3WithSharedSessions(_amazon_aws_botocore.boto3)
 
-# Throttling and eventual-consistency errors are retried with jittered backoff.
-RETRY = AWSRetry.jittered_backoff(retries=8, delay=1, max_delay=20)
+# --- retries: throttling, transient faults, eventual consistency -------------
+#
+# Two layers. botocore retries every request (pages and waiter polls included)
+# on throttling, 5xx and connection errors: adaptive mode (standard retries plus
+# a client-side rate limiter that slows down after throttles), 12 attempts by
+# default (botocore's default is 3; the Terraform provider makes up to 25).
+# AWS_RETRY_MODE and AWS_MAX_ATTEMPTS override both, as botocore documents.
+# On top of it, the decorator of every client of aws_client() retries, for
+# calls made with aws_retry=True:
+# - throttling codes again, with jittered backoff (a long burst outlasts
+#   botocore's attempts);
+# - for create/update calls, the errors AWS answers while something just
+#   created is not yet visible to the next call naming it (EC2's
+#   `InvalidVpcID.NotFound`, S3's `NoSuchBucket` right after CreateBucket, an
+#   IAM role not yet assumable by ECS, EC2, Auto Scaling, Backup or RDS) for up
+#   to PROPAGATION_SECONDS, as terraform-provider-aws does (propagationTimeout,
+#   2 minutes; `RetryWhenAWSErrCodeEquals`);
+# - for delete calls, dependency violations while dependants drain (network
+#   interfaces of a deleted load balancer or NAT gateway take minutes).
+# Per-call extra codes: retry_on(codes, call, **kwargs).
+
+THROTTLING_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "RequestThrottled",
+        "SlowDown",
+        "PriorRequestNotComplete",
+        "EC2ThrottledException",
+        "ProvisionedThroughputExceededException",
+        "BandwidthLimitExceeded",
+        "InternalError",
+        "InternalFailure",
+        "ServiceUnavailable",
+        "Unavailable",
+    }
+)
+
+# Errors a create/update answers while a resource made by an earlier call is
+# not yet visible to it. (service, code, message pattern or None).
+PROPAGATION_ERRORS = (
+    ("ec2", "InvalidVpcID.NotFound", None),
+    ("ec2", "InvalidSubnetID.NotFound", None),
+    ("ec2", "InvalidGroup.NotFound", None),
+    ("ec2", "InvalidGroupId.NotFound", None),
+    ("ec2", "InvalidRouteTableID.NotFound", None),
+    ("ec2", "InvalidInternetGatewayID.NotFound", None),
+    ("ec2", "InvalidNatGatewayID.NotFound", None),
+    ("ec2", "NatGatewayNotFound", None),
+    ("ec2", "InvalidAllocationID.NotFound", None),
+    ("ec2", "InvalidLaunchTemplateId.NotFound", None),
+    ("ec2", "InvalidLaunchTemplateName.NotFoundException", None),
+    ("ec2", "InvalidNetworkInterfaceID.NotFound", None),
+    ("ec2", "InvalidVpcEndpointId.NotFound", None),
+    ("ec2", "InvalidParameterValue", r"(?i)iam ?instance ?profile"),
+    ("s3", "NoSuchBucket", None),
+    ("iam", "NoSuchEntity", None),
+    ("ecs", "ClusterNotFoundException", None),
+    ("ecs", "InvalidParameterException", r"(?i)\brole\b|assum|not authorized to perform"),
+    ("autoscaling", "ValidationError", r"(?i)iam ?instance ?profile|launch template .*(not found|does not exist)"),
+    ("backup", "InvalidParameterValueException", r"(?i)\brole\b|assum"),
+    ("rds", "InvalidParameterValue", r"(?i)iam role|monitoring role|assum"),
+    ("rds", "DBSubnetGroupNotFoundFault", None),
+    ("rds", "DBClusterNotFoundFault", None),
+    ("elasticache", "CacheSubnetGroupNotFoundFault", None),
+    ("elasticache", "InvalidParameterValue", r"(?i)security group.*(not found|does not exist)"),
+    ("logs", "ResourceNotFoundException", None),
+    ("kms", "NotFoundException", None),
+    ("elasticloadbalancing", "TargetGroupNotFound", None),
+    ("elbv2", "TargetGroupNotFound", None),
+    ("elbv2", "LoadBalancerNotFound", None),
+    ("application-autoscaling", "ObjectNotFoundException", None),
+)
+
+# Errors a delete answers while dependants drain.
+DRAIN_ERRORS = (
+    ("ec2", "DependencyViolation", None),
+    ("ec2", "InvalidIPAddress.InUse", None),
+    ("ec2", "AuthFailure", r"(?i)does not own|in use"),
+    ("elbv2", "ResourceInUse", None),
+    ("rds", "InvalidDBSubnetGroupStateFault", None),
+    ("elasticache", "CacheSubnetGroupInUse", None),
+    ("ecs", "ClusterContainsContainerInstancesException", None),
+    ("ecs", "ClusterContainsServicesException", None),
+    ("ecs", "ClusterContainsTasksException", None),
+    ("ecs", "ResourceInUseException", None),
+)
+
+PROPAGATION_SECONDS = 120
+DRAIN_SECONDS = 900
+READ_PREFIXES = ("describe_", "list_", "get_", "head_", "batch_get_", "search_", "lookup_")
+DELETE_PREFIXES = ("delete_", "deregister_", "remove_", "release_", "terminate_", "disassociate_", "detach_")
+
+
+def retry_mode():
+    """(mode, max attempts) of botocore's own retries."""
+    mode = os.environ.get("AWS_RETRY_MODE") or "adaptive"
+    try:
+        attempts = int(os.environ.get("AWS_MAX_ATTEMPTS") or 12)
+    except ValueError:
+        attempts = 12
+    return mode, max(attempts, 1)
+
+
+def botocore_config():
+    """The botocore Config of every client: retry mode and attempts."""
+    mode, attempts = retry_mode()
+    return Config(retries={"mode": mode, "max_attempts": attempts})
+
+
+def _error_code(error):
+    response = getattr(error, "response", None)
+    return (response or {}).get("Error", {}).get("Code", "") if isinstance(response, dict) else ""
+
+
+def _error_message(error):
+    response = getattr(error, "response", None)
+    return (response or {}).get("Error", {}).get("Message", "") if isinstance(response, dict) else ""
+
+
+def _matches(table, service, error):
+    code, message = _error_code(error), _error_message(error)
+    return any(
+        svc == service and code == want and (pattern is None or re.search(pattern, message))
+        for svc, want, pattern in table
+    )
+
+
+def retry_reason(service, operation, error):
+    """Why a failed call is worth another try ('throttling', 'propagation', 'drain'), or None."""
+    if _error_code(error) in THROTTLING_CODES:
+        return "throttling"
+    if operation.startswith(READ_PREFIXES):
+        return None
+    if operation.startswith(DELETE_PREFIXES):
+        return "drain" if _matches(DRAIN_ERRORS, service, error) else None
+    return "propagation" if _matches(PROPAGATION_ERRORS, service, error) else None
+
+
+def _timeouts():
+    return {
+        "throttling": PROPAGATION_SECONDS,
+        "propagation": PROPAGATION_SECONDS,
+        "drain": DRAIN_SECONDS,
+    }
+
+
+def _backoff(attempt):
+    """Full-jitter exponential backoff: up to 0.5 s, 1 s, 2 s, ... capped at 10 s (scaled in tests)."""
+    return random.uniform(0, min(10.0, 0.5 * 2**attempt)) * time_scale()
+
+
+def time_scale():
+    """REELLE_AWS_TIME_SCALE (default 1): tests against the emulator shrink backoffs and polls."""
+    try:
+        return max(float(os.environ.get("REELLE_AWS_TIME_SCALE") or 1), 0.0)
+    except ValueError:
+        return 1.0
+
+
+def poll_seconds(aws_default):
+    """Delay between the polls of a waiter: AWS's documented pace, scaled in tests."""
+    return max(aws_default * time_scale(), 0.05)
+
+
+def _retrying(service, call, operation, args, kwargs, extra_codes=()):
+    started = time.monotonic()
+    attempt = 0
+    while True:
+        try:
+            return call(*args, **kwargs)
+        except Exception as error:  # noqa: BLE001 - only ClientErrors carry a code; others re-raise
+            reason = "extra" if extra_codes and _error_code(error) in extra_codes else None
+            reason = reason or retry_reason(service, operation, error)
+            if reason is None:
+                raise
+            limit = _timeouts().get(reason, PROPAGATION_SECONDS) * max(time_scale(), 0.01)
+            if time.monotonic() - started >= limit:
+                raise
+            time.sleep(_backoff(attempt))
+            attempt += 1
+
+
+def retry_for(service):
+    """The retry decorator of a client of `service` (see the comment above)."""
+
+    def decorator(call):
+        operation = getattr(call, "__name__", "")
+
+        @functools.wraps(call)
+        def wrapper(*args, **kwargs):
+            return _retrying(service, call, operation, args, kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def retry_on(codes, call, /, *args, **kwargs):
+    """Make a call, retrying the named error codes (and throttling) for up to PROPAGATION_SECONDS.
+
+    For reads right after a create, where AWS documents eventual consistency:
+    ``retry_on({"NoSuchBucket"}, s3.get_bucket_tagging, Bucket=name)``.
+    """
+    operation = getattr(call, "__name__", "")
+    return _retrying("", call, operation, args, kwargs, extra_codes=frozenset(codes))
+
+
+# amazon.aws-style decorator for helpers that wrap a whole function (paginate):
+# throttling only.
+def RETRY(call):  # noqa: N802 - kept as the constant-like name modules import
+    @functools.wraps(call)
+    def wrapper(*args, **kwargs):
+        return _retrying("", call, "describe_", args, kwargs)
+
+    return wrapper
+
 
 # Calls the local AWS emulator (moto 5.2.5) does not implement. On the emulator
 # they are skipped and reported in the module result (`skipped_calls`); on AWS
@@ -95,10 +324,18 @@ EMULATOR_UNSUPPORTED = frozenset(
 
 
 def on_emulator():
-    """True when AWS_ENDPOINT_URL points at a local emulator (loopback)."""
-    endpoint = os.environ.get("AWS_ENDPOINT_URL", "")
-    host = urlparse(endpoint).hostname or ""
-    return host in ("localhost", "::1") or host.startswith("127.")
+    """True when this run targets the local emulator, said explicitly with REELLE_AWS_TARGET=emulator.
+
+    Never inferred from AWS_ENDPOINT_URL: an endpoint override on loopback can
+    be a proxy to real AWS. The preflight refuses emulator mode without an
+    endpoint, and the preflight and summary print the target.
+    """
+    return aws_target() == "emulator"
+
+
+def aws_target():
+    """'emulator' or 'aws' (REELLE_AWS_TARGET; anything else is refused by the preflight)."""
+    return (os.environ.get("REELLE_AWS_TARGET") or "aws").strip().lower()
 
 
 def emulator_lacks(service, operation):
@@ -106,18 +343,42 @@ def emulator_lacks(service, operation):
 
 
 def aws_client(module, service, region=None):
-    """A client whose calls retry throttling when called with aws_retry=True."""
+    """A client with botocore's adaptive retries and, for aws_retry=True calls, retry_for(service)."""
     extra = {"region": region} if region else {}
-    return module.client(service, retry_decorator=RETRY, **extra)
+    return module.client(service, retry_decorator=retry_for(service), config=botocore_config(), **extra)
 
 
 def paginate(client, operation, result_key, **kwargs):
-    """All items of a paginated list call."""
-    paginator = client.get_paginator(operation)
-    items = []
-    for page in paginator.paginate(**kwargs):
-        items.extend(page.get(result_key, []))
-    return items
+    """All items of a paginated list call; each page retried by botocore, the whole list on throttling."""
+
+    def collect():
+        items = []
+        for page in client.get_paginator(operation).paginate(**kwargs):
+            items.extend(page.get(result_key, []))
+        return items
+
+    return RETRY(collect)()
+
+
+@functools.cache
+def partition_for(region):
+    """The ARN partition of a region (aws, aws-cn, aws-us-gov), from botocore's endpoint data; no call."""
+    return botocore.session.get_session().get_partition_for_region(region or "us-east-1") or "aws"
+
+
+def arn(partition, service, region, account, resource):
+    return f"arn:{partition}:{service}:{region or ''}:{account or ''}:{resource}"
+
+
+def client_token(*parts):
+    """A deterministic idempotency token (<= 64 characters) for a create that accepts one.
+
+    The same resource name and request give the same token, so a create retried
+    after a lost answer, or re-run after an interrupted run, returns the
+    resource already made instead of making a second one.
+    """
+    digest = hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+    return digest[:64]
 
 
 def tag_list(tags, key="Key", value="Value"):

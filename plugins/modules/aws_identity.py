@@ -40,6 +40,16 @@ arn:
   returned: success
   type: str
   sample: arn:aws:sts::123456789012:user/moto
+partition:
+  description: The ARN partition of the account (aws, aws-cn, aws-us-gov), from the caller's ARN.
+  returned: success
+  type: str
+  sample: aws
+target:
+  description: Where this run's AWS calls go, as said by REELLE_AWS_TARGET (never inferred from the endpoint).
+  returned: success
+  type: str
+  sample: aws
 user_id:
   description: The unique id of the calling identity.
   returned: success
@@ -52,7 +62,7 @@ try:
 except ImportError:  # AnsibleAWSModule reports missing botocore
     BotoCoreError = ClientError = None
 
-from ansible.module_utils.reelle_aws import aws_client
+from ansible.module_utils.reelle_aws import aws_client, aws_target
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 
@@ -62,7 +72,14 @@ def main():
         identity = aws_client(module, "sts").get_caller_identity(aws_retry=True)
     except (BotoCoreError, ClientError) as error:
         module.fail_json_aws(error, msg="Could not identify the caller with STS")
-    module.exit_json(changed=False, account=identity["Account"], arn=identity["Arn"], user_id=identity["UserId"])
+    module.exit_json(
+        changed=False,
+        account=identity["Account"],
+        arn=identity["Arn"],
+        partition=identity["Arn"].split(":")[1],
+        target=aws_target(),
+        user_id=identity["UserId"],
+    )
 
 
 if __name__ == "__main__":

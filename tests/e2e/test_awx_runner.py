@@ -79,6 +79,7 @@ def awx_job(emulator, monkeypatch, tmp_path):
             AWX_AWS_CREDENTIAL,
             # The test's additions: the emulator, and no instance-metadata lookups.
             AWS_ENDPOINT_URL=emulator.endpoint,
+            REELLE_AWS_TARGET="emulator",
             AWS_EC2_METADATA_DISABLED="true",
         )
         (data / "env" / "envvars").write_text(yaml.safe_dump(envvars))

@@ -8,6 +8,7 @@ no-op re-converge, check mode, and the disaster-recovery drill.
 import boto3
 import pytest
 
+from . import account
 from .helpers import playbook
 
 pytestmark = [pytest.mark.emulator, pytest.mark.slow]
@@ -209,6 +210,12 @@ def test_second_converge_changes_nothing(aws):
     result = run(aws, "site.yml")
     assert result.rc == 0, result
     assert result.changed == 0, result.changed_tasks()
+
+
+def test_account_holds_what_the_calm_golden_snapshot_says(aws):
+    # The reference the hostile-profile converge (test_hostile_aws.py) is compared with.
+    found = account.snapshot(aws.endpoint, ["us-east-1", "eu-west-1"])
+    assert account.differences(account.golden("prod", found), found) == []
 
 
 def test_check_mode_on_converged_account_reports_no_change(aws):

@@ -8,6 +8,7 @@ and check mode on the converged account.
 import boto3
 import pytest
 
+from . import account
 from .helpers import playbook
 
 pytestmark = [pytest.mark.emulator, pytest.mark.slow]
@@ -135,6 +136,12 @@ def test_second_converge_changes_nothing(aws):
     run = converge(aws)
     assert run.rc == 0, run
     assert run.changed == 0, run.changed_tasks()
+
+
+def test_account_holds_what_the_calm_golden_snapshot_says(aws):
+    # The reference the hostile-profile converge (test_hostile_aws.py) is compared with.
+    found = account.snapshot(aws.endpoint, ["us-east-1"])
+    assert account.differences(account.golden("staging", found), found) == []
 
 
 def test_check_mode_on_converged_account_reports_no_change(aws):

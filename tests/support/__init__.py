@@ -9,6 +9,8 @@ FAKE_CREDENTIALS = {
     "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_DEFAULT_REGION": "us-east-1",
     "AWS_EC2_METADATA_DISABLED": "true",
+    # Emulator mode is said explicitly, never inferred from the endpoint.
+    "REELLE_AWS_TARGET": "emulator",
 }
 
 

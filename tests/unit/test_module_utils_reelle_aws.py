@@ -63,11 +63,21 @@ def test_changeset_check_mode_records_but_does_not_call(check_mode):
 
 
 @pytest.mark.parametrize(
-    ("endpoint", "skipped"),
-    [("http://127.0.0.1:5000", True), ("http://localhost:1", True), ("", False), ("https://example.com", False)],
+    ("target", "endpoint", "skipped"),
+    [
+        ("emulator", "http://127.0.0.1:5000", True),
+        (None, "http://127.0.0.1:5000", False),  # a loopback endpoint alone is not the emulator
+        ("aws", "http://localhost:1", False),
+        (None, "", False),
+        ("emulator", "https://example.com", True),
+    ],
 )
-def test_emulator_lacking_calls_are_skipped_only_on_the_emulator(monkeypatch, endpoint, skipped):
+def test_emulator_lacking_calls_are_skipped_only_in_explicit_emulator_mode(monkeypatch, target, endpoint, skipped):
     monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
+    if target is None:
+        monkeypatch.delenv("REELLE_AWS_TARGET", raising=False)
+    else:
+        monkeypatch.setenv("REELLE_AWS_TARGET", target)
     client = FakeClient()
     changes = ChangeSet(FakeModule(False))
     changes.create("sampling rule", client, "xray", "create_sampling_rule", SamplingRule={})
@@ -83,3 +93,135 @@ def test_amazon_aws_connections_share_one_boto3_session_per_profile():
     assert shim.session.Session() is shim.session.Session()
     assert shim.session.Session(profile_name=None) is not shim.session.Session(region_name="eu-west-1")
     assert shim.__version__ == __import__("boto3").__version__
+
+
+# --- retries: throttling, propagation after a create, drain before a delete ---
+
+
+def client_error(code, message="", operation="Op"):
+    from botocore.exceptions import ClientError
+
+    return ClientError({"Error": {"Code": code, "Message": message}}, operation)
+
+
+@pytest.mark.parametrize(
+    ("service", "operation", "code", "message", "reason"),
+    [
+        ("ec2", "describe_vpcs", "RequestLimitExceeded", "", "throttling"),
+        ("ecs", "describe_services", "ThrottlingException", "", "throttling"),
+        ("route53", "change_resource_record_sets", "PriorRequestNotComplete", "", "throttling"),
+        ("s3", "put_bucket_tagging", "SlowDown", "", "throttling"),
+        ("ec2", "modify_vpc_attribute", "InvalidVpcID.NotFound", "", "propagation"),
+        ("ec2", "describe_vpcs", "InvalidVpcID.NotFound", "", None),  # a read: absent means absent
+        ("s3", "put_bucket_tagging", "NoSuchBucket", "", "propagation"),
+        ("ecs", "create_service", "InvalidParameterException", "Unable to assume role and validate", "propagation"),
+        ("ecs", "create_service", "InvalidParameterException", "desiredCount must be >= 0", None),
+        ("autoscaling", "create_auto_scaling_group", "ValidationError", "Invalid IamInstanceProfile", "propagation"),
+        ("autoscaling", "create_auto_scaling_group", "ValidationError", "MaxSize below MinSize", None),
+        ("ec2", "delete_subnet", "DependencyViolation", "has dependencies", "drain"),
+        ("ec2", "delete_vpc", "InvalidVpcID.NotFound", "", None),  # a delete of what is gone is not retried
+        ("ecs", "delete_cluster", "ClusterContainsContainerInstancesException", "", "drain"),
+        ("rds", "create_db_instance", "InvalidParameterCombination", "", None),
+    ],
+)
+def test_retry_reason(service, operation, code, message, reason):
+    assert reelle_aws.retry_reason(service, operation, client_error(code, message)) == reason
+
+
+class FlakyCall:
+    """Fails with the given errors, then answers."""
+
+    def __init__(self, name, *errors):
+        self.__name__ = name
+        self.errors = list(errors)
+        self.calls = 0
+
+    def __call__(self, **kwargs):
+        self.calls += 1
+        if self.errors:
+            raise self.errors.pop(0)
+        return {"ok": kwargs}
+
+
+@pytest.fixture
+def fast_retries(monkeypatch):
+    monkeypatch.setenv("REELLE_AWS_TIME_SCALE", "0.001")
+
+
+def test_propagation_errors_after_a_create_are_waited_out(fast_retries):
+    call = FlakyCall(
+        "modify_vpc_attribute", client_error("InvalidVpcID.NotFound"), client_error("InvalidVpcID.NotFound")
+    )
+    assert reelle_aws.retry_for("ec2")(call)(VpcId="vpc-1") == {"ok": {"VpcId": "vpc-1"}}
+    assert call.calls == 3
+
+
+def test_a_read_is_not_retried_on_not_found(fast_retries):
+    call = FlakyCall("describe_vpcs", client_error("InvalidVpcID.NotFound"))
+    with pytest.raises(Exception, match="InvalidVpcID.NotFound"):
+        reelle_aws.retry_for("ec2")(call)()
+    assert call.calls == 1
+
+
+def test_retries_end_at_the_propagation_timeout(monkeypatch, fast_retries):
+    monkeypatch.setattr(reelle_aws, "PROPAGATION_SECONDS", 0)
+    call = FlakyCall("modify_vpc_attribute", *[client_error("InvalidVpcID.NotFound")] * 5)
+    with pytest.raises(Exception, match="InvalidVpcID.NotFound"):
+        reelle_aws.retry_for("ec2")(call)()
+    assert call.calls == 1
+
+
+def test_retry_on_names_extra_codes_for_one_call(fast_retries):
+    call = FlakyCall("get_bucket_tagging", client_error("NoSuchBucket"))
+    assert reelle_aws.retry_on({"NoSuchBucket"}, call, Bucket="b") == {"ok": {"Bucket": "b"}}
+    assert call.calls == 2
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, ("adaptive", 12)),
+        ({"AWS_MAX_ATTEMPTS": "25"}, ("adaptive", 25)),
+        ({"AWS_RETRY_MODE": "standard"}, ("standard", 12)),
+    ],
+)
+def test_botocore_retry_mode(monkeypatch, env, expected):
+    for key in ("AWS_MAX_ATTEMPTS", "AWS_RETRY_MODE"):
+        monkeypatch.delenv(key, raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    assert reelle_aws.retry_mode() == expected
+    config = reelle_aws.botocore_config()
+    assert config.retries == {"mode": expected[0], "max_attempts": expected[1]}
+
+
+def test_paginate_retries_a_throttled_page(fast_retries):
+    class Paginator:
+        def __init__(self):
+            self.errors = [client_error("Throttling")]
+
+        def paginate(self, **kwargs):
+            yield {"Items": [1]}
+            if self.errors:
+                raise self.errors.pop(0)
+            yield {"Items": [2]}
+
+    paginator = Paginator()
+    client = type("Client", (), {"get_paginator": lambda self, operation: paginator})()
+    assert reelle_aws.paginate(client, "list_things", "Items") == [1, 2]
+
+
+@pytest.mark.parametrize(
+    ("region", "partition"),
+    [("us-east-1", "aws"), ("eu-west-1", "aws"), ("us-gov-west-1", "aws-us-gov"), ("cn-north-1", "aws-cn")],
+)
+def test_partition_for_region(region, partition):
+    assert reelle_aws.partition_for(region) == partition
+    assert reelle_aws.arn(partition, "iam", "", "123456789012", "root") == f"arn:{partition}:iam::123456789012:root"
+
+
+def test_client_token_is_stable_and_short():
+    token = reelle_aws.client_token("nat", "subnet-1", {"b": 1, "a": 2})
+    assert token == reelle_aws.client_token("nat", "subnet-1", {"a": 2, "b": 1})
+    assert token != reelle_aws.client_token("nat", "subnet-2", {"a": 2, "b": 1})
+    assert len(token) <= 64
