@@ -1,8 +1,11 @@
 """moto server whose WSGI app records every request it serves, by operation.
 
-Run as a process: ``python -m tests.support.recording_emulator --port N --log FILE``.
-Each request appends one JSON line to FILE before moto answers it:
-``{"service", "operation", "method", "path", "mutating"}``.
+Run as a process: ``python -m tests.support.recording_emulator --port N --log FILE [--profile JSON_OR_FILE]``
+(or the profile as JSON in ``REELLE_EMULATOR_PROFILE``). Each request appends one
+JSON line to FILE before the client gets its answer:
+``{"service", "operation", "method", "path", "mutating", "region"}``, plus
+``"fault"`` (throttle, error, consistency, iam_propagation, validation, outage)
+when the hostile profile (tests/support/faults.py) answered it instead of moto.
 
 The operation is classified on the emulator's side from the request alone:
 the ``X-Amz-Target`` header (JSON protocols: ``...ECS.UpdateService``), the
@@ -10,8 +13,13 @@ the ``X-Amz-Target`` header (JSON protocols: ``...ECS.UpdateService``), the
 REST protocols, the method and path matched against botocore's service model
 (``POST /Groups`` is X-Ray's GetGroups). An operation is a read when its name
 starts with Describe, List, Get, Head, ...; a REST request that matches no
-operation is a read only when its method is GET or HEAD. Requests to moto's
-own API (``/moto-api``, the test's reset) are logged as ``control``.
+operation is a read only when its method is GET or HEAD; an RPC v2 CBOR
+request names its operation in the path (``/service/S/operation/Op``). Requests
+to moto's own API (``/moto-api``, the test's reset) and to the profile
+(``/reelle-api/profile``) are logged as ``control``.
+
+The WSGI stack is Recorder -> FaultMiddleware (faults.py) -> LifecycleMiddleware
+(lifecycle.py, when it exists) -> moto.
 
 `RecordingEmulator` starts that process on a free port for a test.
 """
@@ -31,10 +39,13 @@ from pathlib import Path
 from urllib.parse import parse_qs
 
 from tests.support import FAKE_CREDENTIALS, wait_for_port
+from tests.support.faults import CONTROL_PATH, FaultMiddleware, drop_connection, region_of
 
 READ_PREFIXES = ("Describe", "List", "Get", "Head", "BatchGet", "Search", "Lookup", "Scan", "Query")
 READ_METHODS = ("GET", "HEAD", "OPTIONS")
 CREDENTIAL_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request")
+RPC_V2_PATH = re.compile(r"^/service/[^/]+/operation/([^/]+)$")
+CONTROL_PREFIXES = ("/moto-api", "/reelle-api")
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -88,6 +99,9 @@ def classify(environ, body):
     if "Action" in query:
         operation = query["Action"][0]
         return service, operation, not is_read(operation)
+    rpc = RPC_V2_PATH.match(path) if environ.get("HTTP_SMITHY_PROTOCOL") else None
+    if rpc:
+        return service, rpc.group(1), not is_read(rpc.group(1))
     operation = rest_operation(service, method, path, set(query)) if service else None
     if operation:
         return service, operation, not is_read(operation)
@@ -95,7 +109,7 @@ def classify(environ, body):
 
 
 class Recorder:
-    """WSGI middleware: log the request's operation, then let moto answer it."""
+    """WSGI middleware: let the app below answer the request, and log the request's operation."""
 
     def __init__(self, app, log_path):
         self.app = app
@@ -107,8 +121,9 @@ class Recorder:
         body = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(body)
         path = environ.get("PATH_INFO", "/")
-        if path.startswith("/moto-api"):
-            entry = {"service": "moto-api", "operation": path, "method": environ.get("REQUEST_METHOD"), "control": True}
+        if path.startswith(CONTROL_PREFIXES):
+            service = path.strip("/").split("/")[0]
+            entry = {"service": service, "operation": path, "method": environ.get("REQUEST_METHOD"), "control": True}
         else:
             service, operation, mutating = classify(environ, body)
             entry = {
@@ -117,21 +132,58 @@ class Recorder:
                 "method": environ.get("REQUEST_METHOD"),
                 "path": path,
                 "mutating": mutating,
+                "region": region_of(environ),
             }
-        with self.lock:
-            self.log.write(json.dumps(entry) + "\n")
-            self.log.flush()
-        return self.app(environ, start_response)
+        try:
+            return self.app(environ, start_response)
+        finally:  # moto (or the fault) has answered; the client reads the answer after this line is written
+            if environ.get("reelle.fault"):
+                entry["fault"] = environ["reelle.fault"]
+            with self.lock:
+                self.log.write(json.dumps(entry) + "\n")
+                self.log.flush()
 
 
-def serve(host, port, log_path):
+def _lifecycle_middleware():
+    """tests/support/lifecycle.py's LifecycleMiddleware, or None while it does not exist."""
+    try:
+        from tests.support.lifecycle import LifecycleMiddleware
+    except ImportError:
+        return None
+    return LifecycleMiddleware
+
+
+def build_app(backend, log_path, profile=None):
+    """Recorder -> FaultMiddleware -> LifecycleMiddleware (when present) -> backend."""
+    faults = FaultMiddleware(None, profile)
+    lifecycle = _lifecycle_middleware()
+    faults.app = lifecycle(backend, faults.get_profile) if lifecycle else backend
+    return Recorder(faults, log_path)
+
+
+def load_profile(value):
+    """A profile from JSON text or a JSON file ({} for none)."""
+    if not value:
+        return {}
+    text = value if value.lstrip().startswith("{") else Path(value).read_text(encoding="utf-8")
+    profile = json.loads(text)
+    if not isinstance(profile, dict):
+        raise ValueError("a profile is a JSON object")
+    return profile
+
+
+def serve(host, port, log_path, profile=None):
     os.environ.setdefault("MOTO_PORT", str(port))
     os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
     from werkzeug.serving import make_server
 
-    app = Recorder(DomainDispatcherApplication(create_backend_app), log_path)
-    make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler).serve_forever()
+    class Handler(MotoRequestHandler):
+        def connection_dropped(self, error, environ=None):
+            drop_connection(self, error)  # a region outage: close without an answer
+
+    app = build_app(DomainDispatcherApplication(create_backend_app), log_path, profile)
+    make_server(host, port, app, threaded=True, request_handler=Handler).serve_forever()
 
 
 def _free_port():
@@ -141,9 +193,9 @@ def _free_port():
 
 
 class RecordingEmulator:
-    """The recording server in a process of its own, on a free port."""
+    """The recording server in a process of its own, on a free port; `profile` is its hostile profile (faults.py)."""
 
-    def __init__(self, directory):
+    def __init__(self, directory, profile=None):
         self.port = _free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}"
         self.log_path = Path(directory) / "requests.jsonl"
@@ -151,7 +203,8 @@ class RecordingEmulator:
         self.output = open(Path(directory) / "server.log", "w")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "tests.support.recording_emulator", "--port", str(self.port)]
-            + ["--log", str(self.log_path)],
+            + ["--log", str(self.log_path)]
+            + (["--profile", json.dumps(profile)] if profile else []),
             cwd=ROOT,
             stdout=self.output,
             stderr=subprocess.STDOUT,
@@ -168,6 +221,23 @@ class RecordingEmulator:
     def reset(self):
         request = urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST")
         urllib.request.urlopen(request, timeout=10).close()
+
+    def set_profile(self, profile):
+        """Replace the hostile profile (its random sequence, counts and lag bookkeeping start over)."""
+        return self._profile_api("POST", json.dumps(profile).encode())
+
+    def profile_counts(self):
+        """{kind: faults answered} since the profile was set."""
+        return self._profile_api("GET")["counts"]
+
+    def profile(self):
+        return self._profile_api("GET")["profile"]
+
+    def _profile_api(self, method, body=None):
+        headers = {"Content-Type": "application/json"} if body is not None else {}
+        request = urllib.request.Request(f"{self.endpoint}{CONTROL_PATH}", data=body, method=method, headers=headers)
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())
 
     def requests(self):
         """Every request logged so far (control requests excluded)."""
@@ -196,8 +266,9 @@ def main(argv=None):
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--log", required=True)
+    parser.add_argument("--profile", default=os.environ.get("REELLE_EMULATOR_PROFILE", ""), help="JSON or a JSON file")
     args = parser.parse_args(argv)
-    serve(args.host, args.port, args.log)
+    serve(args.host, args.port, args.log, load_profile(args.profile))
 
 
 if __name__ == "__main__":
