@@ -13,7 +13,10 @@ task's worker is forked from that process, so here the module's ``main()``
 runs at once. The module sees exactly what it would see remotely: the same
 arguments and internal ``_ansible_*`` keys (check mode, diff, no_log), JSON
 encoded and decoded with the same serialization profile, and its result goes
-through the same parser.
+through the same parser. An exception from the module (or its import) gives
+the failed result the AnsiballZ wrapper gives, and each call puts back what it
+changed in the process (os.environ, sys.argv, AnsibleModule's globals, stdout):
+the items of a loop and the attempts of `until` run in the same worker.
 
 It falls back to the normal execution whenever running in the worker could
 differ from the module's own interpreter: a connection other than ``local``,
@@ -23,6 +26,7 @@ than the controller's Python, or ``REELLE_IN_PROCESS=0`` in the environment.
 
 from __future__ import annotations
 
+import importlib.abc
 import importlib.util
 import io
 import json
@@ -31,6 +35,8 @@ import sys
 
 from ansible import constants as C
 from ansible.module_utils import basic
+from ansible.module_utils._internal import _deprecator, _errors, _messages, _traceback
+from ansible.module_utils.common import warnings as _warnings
 from ansible.module_utils.common.json import Direction, get_module_encoder
 from ansible.plugins.action.normal import ActionModule as NormalAction
 from ansible.utils.display import Display
@@ -46,24 +52,45 @@ def enabled():
     return os.environ.get("REELLE_IN_PROCESS", "1") != "0"
 
 
+def module_utils_folders():
+    return [folder for folder in C.config.get_config_value("DEFAULT_MODULE_UTILS_PATH") or [] if os.path.isdir(folder)]
+
+
+class ModuleUtilsFinder(importlib.abc.MetaPathFinder):
+    """Finds ``ansible.module_utils.<name>`` in our module_utils folders, after Ansible's own finders.
+
+    Imported on demand, as a module's payload carries only the module_utils it
+    imports: a file that fails to import fails its importers only, and, the
+    import system removing it from ``sys.modules``, fails them the same way
+    every time.
+    """
+
+    reelle_module_utils = True
+
+    def find_spec(self, fullname, path=None, target=None):
+        package, _, name = fullname.rpartition(".")
+        if package != "ansible.module_utils" or name.startswith("_"):
+            return None
+        for folder in module_utils_folders():
+            location = os.path.join(folder, f"{name}.py")
+            if os.path.isfile(location):
+                return importlib.util.spec_from_file_location(fullname, location)
+        return None
+
+
 def register_module_utils():
     """Make ``ansible.module_utils.<name>`` importable for our module_utils files."""
-    for folder in C.config.get_config_value("DEFAULT_MODULE_UTILS_PATH") or []:
-        if not os.path.isdir(folder):
-            continue
-        for entry in sorted(os.listdir(folder)):
-            name, ext = os.path.splitext(entry)
-            fullname = f"ansible.module_utils.{name}"
-            if ext != ".py" or name.startswith("_") or fullname in sys.modules:
-                continue
-            spec = importlib.util.spec_from_file_location(fullname, os.path.join(folder, entry))
-            module = importlib.util.module_from_spec(spec)
-            sys.modules[fullname] = module
-            spec.loader.exec_module(module)
+    # Each link of plugins/action loads this file as its own module: one finder for all.
+    if not any(getattr(finder, "reelle_module_utils", False) for finder in sys.meta_path):
+        sys.meta_path.append(ModuleUtilsFinder())
 
 
 def load_module(name, path):
-    """Import the module file once per process (the preload does it before forking)."""
+    """Import the module file once per process (the preload does it before forking).
+
+    A module that fails to import leaves nothing in ``sys.modules``: the next
+    call imports it again and fails the same way.
+    """
     fullname = f"{MODULE_PACKAGE}.{name}"
     module = sys.modules.get(fullname)
     if module is not None and getattr(module, "__file__", None) == path:
@@ -72,7 +99,12 @@ def load_module(name, path):
     spec = importlib.util.spec_from_file_location(fullname, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[fullname] = module
-    spec.loader.exec_module(module)
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        if sys.modules.get(fullname) is module:
+            del sys.modules[fullname]
+        raise
     return module
 
 
@@ -116,15 +148,20 @@ class ActionModule(NormalAction):
         display.vvv(f"reelle_inprocess: running {module_name} in the worker process")
         module_args = self._task.args if module_args is None else module_args
         self._update_module_args(module_name, module_args, task_vars)
-        # The task's `environment:` as the module's process would get it (this
-        # worker process ends with the task).
+        # The task's `environment:` as the module's process would get it, for this call only.
         environment = {}
         self._compute_environment_string(environment)
-        os.environ.update({key: str(value) for key, value in environment.items()})
-        module = load_module(context.plugin_resolved_name.rpartition(".")[2], context.plugin_resolved_path)
-        return self._run_main(module, module_args)
+        name = context.plugin_resolved_name.rpartition(".")[2]
+        return self._run_main(name, context.plugin_resolved_path, module_args, environment)
 
-    def _run_main(self, module, module_args):
+    def _run_main(self, name, path, module_args, environment):
+        """Import the module and run its main() as AnsiballZ would, then put the process back as it was.
+
+        Everything a module process changes and the worker keeps (os.environ,
+        sys.argv, the AnsibleModule globals, stdout/stderr, the working
+        directory) is restored after the call, whatever it ends with: the items
+        of a loop and the attempts of `until` run one after another here.
+        """
         # The same encoding as the module's payload and result on the wire.
         to_module = get_module_encoder(PROFILE, Direction.CONTROLLER_TO_MODULE)
         to_controller = get_module_encoder(PROFILE, Direction.MODULE_TO_CONTROLLER)
@@ -133,24 +170,104 @@ class ActionModule(NormalAction):
         def record(_module, result):
             recorded.append(json.dumps(result, cls=to_controller))
 
-        basic._ANSIBLE_ARGS = json.dumps({"ANSIBLE_MODULE_ARGS": module_args}, cls=to_module).encode()
-        basic._ANSIBLE_PROFILE = PROFILE
-        # This worker exits after the task: the patch never reaches another task.
-        basic.AnsibleModule._record_module_result = record
-        stdout, stderr = sys.stdout, sys.stderr
-        sys.stdout, sys.stderr = io.StringIO(), io.StringIO()
+        saved = _ProcessState()
+        captured_out, captured_err = io.StringIO(), io.StringIO()
         try:
-            module.main()
-        except SystemExit:
-            pass
+            os.environ.update({key: str(value) for key, value in environment.items()})
+            sys.argv = [path]
+            basic._ANSIBLE_ARGS = json.dumps({"ANSIBLE_MODULE_ARGS": module_args}, cls=to_module).encode()
+            basic._ANSIBLE_PROFILE = PROFILE
+            basic.AnsibleModule._record_module_result = record
+            _deprecator._path_as_plugininfo = _payload_plugininfo(name, path, saved.path_as_plugininfo)
+            sys.stdout, sys.stderr = captured_out, captured_err
+            try:
+                module = load_module(name, path)
+                module.main()
+                raise RuntimeError("New-style module did not handle its own exit.")
+            except SystemExit:
+                pass
+            except Exception as error:  # what the AnsiballZ wrapper returns for an uncaught exception
+                recorded.append(json.dumps(_exception_result(error), cls=to_controller))
         finally:
-            captured_out, captured_err = sys.stdout.getvalue(), sys.stderr.getvalue()
-            sys.stdout, sys.stderr = stdout, stderr
+            saved.restore()
 
-        output = recorded[-1] if recorded else captured_out
-        data = self._parse_returned_data({"stdout": output, "stderr": captured_err}, PROFILE)
+        output = recorded[-1] if recorded else captured_out.getvalue()
+        data = self._parse_returned_data({"stdout": output, "stderr": captured_err.getvalue()}, PROFILE)
         remove_internal_keys(data)
         for key in ("stdout", "stderr"):
             if key in data and f"{key}_lines" not in data:
                 data[f"{key}_lines"] = (data.get(key) or "").splitlines()
         return data
+
+
+def _exception_result(error):
+    """The result ansible.module_utils._internal._ansiballz._loader gives for an exception from a module."""
+    return {
+        "failed": True,
+        "exception": _messages.ErrorSummary(
+            event=_errors.EventFactory.from_exception(
+                error, _traceback.is_traceback_enabled(_traceback.TracebackEvent.ERROR)
+            ),
+        ),
+    }
+
+
+def _payload_plugininfo(name, path, original):
+    """Who a deprecation without collection_name names: from our files, what their AnsiballZ payload paths give.
+
+    In the payload a library module is ``ansible/legacy/<name>.py`` (module
+    ``ansible.legacy.<name>``) and a module_utils file is under
+    ``ansible/module_utils`` (ansible-core); here they are at their own paths,
+    which name no one. Collection files have the same paths in both.
+    """
+    module_file = os.path.realpath(path)
+    utils_folders = tuple(os.path.join(os.path.realpath(folder), "") for folder in module_utils_folders())
+    module_info = _messages.PluginInfo(resolved_name=f"ansible.legacy.{name}", type=_messages.PluginType.MODULE)
+
+    def path_as_plugininfo(location):
+        real = os.path.realpath(location)
+        if real == module_file and "/ansible_collections/" not in real:
+            return module_info
+        if real.startswith(utils_folders):
+            return _deprecator.ANSIBLE_CORE_DEPRECATOR
+        return original(location)
+
+    return path_as_plugininfo
+
+
+class _ProcessState:
+    """What a module call may change in the worker process, saved to be restored after it."""
+
+    def __init__(self):
+        self.environ = dict(os.environ)
+        self.argv_list, self.argv = sys.argv, list(sys.argv)
+        self.cwd = os.getcwd()
+        self.stdout, self.stderr = sys.stdout, sys.stderr
+        self.args = (basic._ANSIBLE_ARGS, basic._ANSIBLE_PROFILE, basic._PARSED_MODULE_ARGS)
+        # Defined in AnsibleModule's class body (not inherited); replaced while a module runs.
+        self.record = basic.AnsibleModule.__dict__["_record_module_result"]
+        self.path_as_plugininfo = _deprecator._path_as_plugininfo
+        self.warnings = dict(_warnings._global_warnings)
+        self.deprecations = dict(_warnings._global_deprecations)
+        # Warnings recorded by this call belong to this call's result only.
+        _warnings._global_warnings.clear()
+        _warnings._global_deprecations.clear()
+
+    def restore(self):
+        sys.stdout, sys.stderr = self.stdout, self.stderr
+        for key in [key for key in os.environ if key not in self.environ]:
+            del os.environ[key]
+        for key, value in self.environ.items():
+            if os.environ.get(key) != value:
+                os.environ[key] = value
+        sys.argv = self.argv_list
+        sys.argv[:] = self.argv
+        if os.getcwd() != self.cwd:
+            os.chdir(self.cwd)
+        basic._ANSIBLE_ARGS, basic._ANSIBLE_PROFILE, basic._PARSED_MODULE_ARGS = self.args
+        basic.AnsibleModule._record_module_result = self.record
+        _deprecator._path_as_plugininfo = self.path_as_plugininfo
+        _warnings._global_warnings.clear()
+        _warnings._global_warnings.update(self.warnings)
+        _warnings._global_deprecations.clear()
+        _warnings._global_deprecations.update(self.deprecations)
