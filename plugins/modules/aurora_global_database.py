@@ -359,6 +359,7 @@ final_snapshot_identifiers:
 import contextlib
 import json
 import math
+import time
 from datetime import UTC, datetime
 
 with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing botocore
@@ -366,11 +367,14 @@ with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing bot
 
 from ansible.module_utils.reelle_aws import (
     ChangeSet,
+    arn,
     aws_client,
     changed_attributes,
     differences,
     on_emulator,
     paginate,
+    partition_for,
+    poll_seconds,
     tag_dict,
     tag_list,
 )
@@ -384,7 +388,11 @@ from ansible.module_utils.reelle_rds import (
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
-WAIT_DELAY = 15
+# botocore's RDS waiters (DBClusterAvailable, DBInstanceAvailable, ...Deleted) poll every 30 s.
+WAIT_DELAY = 30
+# No waiter exists for a member leaving a global cluster; terraform-provider-aws polls
+# DescribeGlobalClusters until the member is gone (waitGlobalClusterMemberRemoved).
+MEMBER_POLL_DELAY = 15
 MAX_INSTANCES = 16  # one writer and up to 15 readers
 
 
@@ -1173,8 +1181,8 @@ class AuroraGlobalDatabase:
             return writer_region
         spec = next(spec for spec in self.specs if spec["region"] == target)
         target_cluster = state["regions"][target]["cluster"]
-        target_arn = (target_cluster or {}).get("DBClusterArn") or (
-            f"arn:aws:rds:{target}:{self.account_of(glob)}:cluster:{spec['identifier']}"
+        target_arn = (target_cluster or {}).get("DBClusterArn") or arn(
+            partition_for(target), "rds", target, self.account_of(glob), f"cluster:{spec['identifier']}"
         )
         current = (state["regions"].get(writer_region) or {}).get("cluster")
         mode = self.params["promote_mode"]
@@ -1200,8 +1208,47 @@ class AuroraGlobalDatabase:
     # waiting
 
     def _wait(self, region, waiter, **kwargs):
-        config = {"Delay": WAIT_DELAY, "MaxAttempts": max(1, math.ceil(self.params["wait_timeout"] / WAIT_DELAY))}
+        delay = poll_seconds(WAIT_DELAY)
+        config = {"Delay": delay, "MaxAttempts": max(1, math.ceil(self.params["wait_timeout"] / delay))}
         self.rds(region).get_waiter(waiter).wait(WaiterConfig=config, **kwargs)
+
+    def global_members(self, global_id):
+        """DBClusterArns of a global cluster's members ([] once it is gone)."""
+        answer = self._get_or_none(
+            ("GlobalClusterNotFoundFault",),
+            self.rds(self.home_region).describe_global_clusters,
+            GlobalClusterIdentifier=global_id,
+        )
+        found = [g for g in (answer or {}).get("GlobalClusters", []) if g["GlobalClusterIdentifier"] == global_id]
+        return [member["DBClusterArn"] for member in (found[0] if found else {}).get("GlobalClusterMembers", [])]
+
+    def wait_members_gone(self, global_id, arns):
+        """Poll the global cluster until none of arns is a member (any member when arns is None).
+
+        RemoveFromGlobalCluster returns while the member is still detaching (its
+        GlobalWriteForwardingStatus and membership linger); DeleteDBCluster and
+        DeleteGlobalCluster fail until it is gone (InvalidDBClusterStateFault,
+        InvalidGlobalClusterStateFault "is not empty"). terraform-provider-aws waits the same way.
+        """
+        if self.module.check_mode:
+            return
+        delay = poll_seconds(MEMBER_POLL_DELAY)
+        deadline = time.monotonic() + self.params["wait_timeout"]
+        while True:
+            members = self.global_members(global_id)
+            left = [member for member in members if arns is None or member in arns]
+            if not left:
+                return
+            if on_emulator():
+                # moto cannot detach a member of another region (a silent no-op): it would never leave.
+                self.changes.skipped_calls.append("rds:wait_global_cluster_member_removed")
+                return
+            if time.monotonic() + delay > deadline:
+                self.module.fail_json(
+                    msg=f"Gave up after {self.params['wait_timeout']} s waiting for {', '.join(left)} to leave "
+                    f"global cluster {global_id}. Re-run to continue."
+                )
+            time.sleep(delay)
 
     def wait_primary_writer(self):
         """A secondary can join only once the primary cluster and its writer are available."""
@@ -1276,15 +1323,22 @@ class AuroraGlobalDatabase:
                 self._wait(spec["region"], "db_instance_deleted", DBInstanceIdentifier=identifier)
         if cluster.get("GlobalClusterIdentifier"):
             self.step = f"detaching {label} from {cluster['GlobalClusterIdentifier']}"
-            self.changes.update(
-                label,
-                ["GlobalClusterIdentifier"],
-                client,
-                "rds",
-                "remove_from_global_cluster",
-                GlobalClusterIdentifier=cluster["GlobalClusterIdentifier"],
-                DbClusterIdentifier=cluster["DBClusterArn"],
-            )
+            try:
+                self.changes.update(
+                    label,
+                    ["GlobalClusterIdentifier"],
+                    client,
+                    "rds",
+                    "remove_from_global_cluster",
+                    GlobalClusterIdentifier=cluster["GlobalClusterIdentifier"],
+                    DbClusterIdentifier=cluster["DBClusterArn"],
+                )
+            except ClientError as error:
+                # Detached already (an interrupted run): terraform-provider-aws ignores this answer too.
+                if "is not found in global cluster" not in error.response.get("Error", {}).get("Message", ""):
+                    raise
+            self.step = f"waiting for {label} to leave {cluster['GlobalClusterIdentifier']}"
+            self.wait_members_gone(cluster["GlobalClusterIdentifier"], [cluster["DBClusterArn"]])
         if cluster.get("DeletionProtection"):
             self.changes.update(
                 label,
@@ -1326,6 +1380,8 @@ class AuroraGlobalDatabase:
                 DeletionProtection=False,
             )
         self.changes.note(label, {"GlobalClusterIdentifier": self.global_id}, None)
+        self.step = f"waiting for the members of {label} to leave"
+        self.wait_members_gone(self.global_id, None)
         self.step = f"deleting {label}"
         try:
             self.changes.delete(label, client, "rds", "delete_global_cluster", GlobalClusterIdentifier=self.global_id)

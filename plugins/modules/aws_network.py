@@ -15,7 +15,12 @@ description:
     associations and tags.
   - Resources are found by their C(Name) tag (VPC, internet gateway, route tables, Elastic
     IPs), by CIDR (subnets) or by subnet (NAT gateways), so a no-op run costs eight
-    describe calls whatever the size of the network.
+    describe calls whatever the size of the network. Every resource is tagged at creation
+    (C(TagSpecifications)), so a run interrupted after a create finds what it made; of several
+    resources with one C(Name), those with the O(tags) C(environment) value are taken. Elastic
+    IPs are found by tag even before the VPC exists (AllocateAddress takes no client token).
+  - NAT gateways and route tables are created with a deterministic client token, so a create
+    retried after a lost answer does not make a second one.
   - Every change goes through one change tracker, so C(--check) and C(--diff) report exactly
     what a real run does. In check mode against an empty account the ids of resources that
     would be created are returned as null.
@@ -206,16 +211,27 @@ skipped_calls:
 """
 
 import contextlib
+import math
 
 with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing botocore
     from botocore.exceptions import BotoCoreError, ClientError, WaiterError
 
-from ansible.module_utils.reelle_aws import RETRY, ChangeSet, aws_client, paginate, tag_dict, tag_list
+from ansible.module_utils.reelle_aws import (
+    ChangeSet,
+    aws_client,
+    client_token,
+    paginate,
+    poll_seconds,
+    tag_dict,
+    tag_list,
+)
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 ANYWHERE = "0.0.0.0/0"
 NAT_LIVE_STATES = ["pending", "available"]
-NAT_POLL_SECONDS = 5
+# botocore's EC2 waiters poll NatGatewayAvailable/NatGatewayDeleted every 15 s, VpcAvailable every 15 s.
+NAT_POLL_SECONDS = 15
+VPC_POLL_SECONDS = 15
 
 
 def _filters(filters):
@@ -240,7 +256,7 @@ class NetworkManager:
     # --- thin calls -----------------------------------------------------------
 
     def describe(self, operation, key, **kwargs):
-        return RETRY(paginate)(self.ec2, operation, key, **kwargs)
+        return paginate(self.ec2, operation, key, **kwargs)
 
     def call(self, operation, **kwargs):
         return self.changes.call(self.ec2, "ec2", operation, **kwargs)
@@ -277,7 +293,7 @@ class NetworkManager:
 
     def find_vpc(self):
         vpcs = self.describe("describe_vpcs", "Vpcs", Filters=_filters({"tag:Name": [self.name]}))
-        vpcs = [vpc for vpc in vpcs if vpc.get("State") != "deleted"]
+        vpcs = self.narrow([vpc for vpc in vpcs if vpc.get("State") != "deleted"])
         if len(vpcs) > 1:
             ids = ", ".join(vpc["VpcId"] for vpc in vpcs)
             self.module.fail_json(msg=f"Several VPCs are named {self.name} ({ids}); keep one and rename the others.")
@@ -295,7 +311,7 @@ class NetworkManager:
         )
         vpc_id = created["Vpc"]["VpcId"] if created else None
         if created and created["Vpc"].get("State") != "available":
-            self.ec2.get_waiter("vpc_available").wait(VpcIds=[vpc_id], WaiterConfig={"Delay": 2, "MaxAttempts": 60})
+            self.wait("vpc_available", VPC_POLL_SECONDS, VpcIds=[vpc_id])
         # A new VPC resolves names but gives no host names: no describe needed.
         dns_before, dns_after = self.ensure_dns(label, vpc_id, {"enableDnsSupport": True, "enableDnsHostnames": False})
         after = {"cidr_block": cidr, "tags": dict(self.params["tags"] or {}, Name=self.name), **dns_after}
@@ -364,10 +380,27 @@ class NetworkManager:
                 "describe_nat_gateways", "NatGateways", Filter=in_vpc + _filters({"state": NAT_LIVE_STATES})
             ),
             "route_tables": self.describe("describe_route_tables", "RouteTables", Filters=in_vpc),
-            "addresses": self.ec2.describe_addresses(
-                aws_retry=True, Filters=_filters({"tag:Name": [f"{self.name}-nat-*"]})
-            )["Addresses"],
+            "addresses": self.find_addresses(),
         }
+
+    def find_addresses(self):
+        """The network's Elastic IPs, by tag: they belong to no VPC, and AllocateAddress takes no client token,
+        so an address allocated by an interrupted run is found here and reused, never allocated twice."""
+        filters = _filters({"tag:Name": [f"{self.name}-nat-*"]})
+        return self.narrow(self.ec2.describe_addresses(aws_retry=True, Filters=filters)["Addresses"])
+
+    def narrow(self, resources):
+        """Of resources found by Name, those carrying the environment tag too, when some do.
+
+        The Name is the identity (set at creation through TagSpecifications); the environment
+        tag only tells apart two environments that share names in one account. A changed
+        environment tag is a tag update, never a reason to create a second resource.
+        """
+        wanted = {key: str(value) for key, value in (self.params["tags"] or {}).items() if key.lower() == "environment"}
+        if not wanted:
+            return resources
+        same = [item for item in resources if all(tag_dict(item.get("Tags")).get(k) == v for k, v in wanted.items())]
+        return same or resources
 
     # --- subnets --------------------------------------------------------------------
 
@@ -503,6 +536,9 @@ class NetworkManager:
             SubnetId=subnet_id,
             AllocationId=allocation_id,
             TagSpecifications=self.tag_specification("natgateway", name),
+            # A create retried after a lost answer returns the same NAT gateway. The subnet and the
+            # address are in the token: a network made again after a delete gets a new gateway.
+            ClientToken=client_token("nat-gateway", name, subnet_id, allocation_id),
         )
         nat_id = created["NatGateway"]["NatGatewayId"] if created else None
         return nat_id, public_ip, nat_id is not None
@@ -512,12 +548,16 @@ class NetworkManager:
             name = _name_of(address)
             self.ensure_tags(f"elastic ip {name}", address["AllocationId"], address.get("Tags"), name)
 
+    def wait(self, waiter, aws_delay, **kwargs):
+        """A botocore waiter at AWS's pace (scaled in tests), for at most wait_timeout seconds."""
+        delay = poll_seconds(aws_delay)
+        attempts = max(1, math.ceil(self.params["wait_timeout"] / delay))
+        self.ec2.get_waiter(waiter).wait(WaiterConfig={"Delay": delay, "MaxAttempts": attempts}, **kwargs)
+
     def wait_for_nat_gateways(self, nat_ids):
         if not nat_ids or not self.params["wait"]:
             return
-        attempts = max(1, self.params["wait_timeout"] // NAT_POLL_SECONDS)
-        waiter = self.ec2.get_waiter("nat_gateway_available")
-        waiter.wait(NatGatewayIds=nat_ids, WaiterConfig={"Delay": NAT_POLL_SECONDS, "MaxAttempts": attempts})
+        self.wait("nat_gateway_available", NAT_POLL_SECONDS, NatGatewayIds=nat_ids)
 
     # --- route tables --------------------------------------------------------------------
 
@@ -533,6 +573,7 @@ class NetworkManager:
                 "create_route_table",
                 VpcId=vpc_id,
                 TagSpecifications=self.tag_specification("route-table", name),
+                ClientToken=client_token("route-table", name, vpc_id),
             )
             table = created["RouteTable"] if created else {"RouteTableId": None, "Routes": [], "Associations": []}
         else:
@@ -589,6 +630,9 @@ class NetworkManager:
         if vpc is not None:
             self.read_children(vpc_id)
             self.ensure_address_tags()
+        else:
+            # Elastic IPs live outside the VPC: one an interrupted run allocated is reused.
+            self.found["addresses"] = self.find_addresses()
         public_ids = [
             self.ensure_subnet(vpc_id, row["availability_zone"], row["public_cidr"], "public") for row in plan
         ]
@@ -675,10 +719,8 @@ class NetworkManager:
             label = f"nat gateway {_name_of(nat) or nat['NatGatewayId']}"
             self.changes.delete(label, self.ec2, "ec2", "delete_nat_gateway", NatGatewayId=nat["NatGatewayId"])
         if nat_ids and not self.module.check_mode:
-            attempts = max(1, self.params["wait_timeout"] // NAT_POLL_SECONDS)
-            self.ec2.get_waiter("nat_gateway_deleted").wait(
-                NatGatewayIds=nat_ids, WaiterConfig={"Delay": NAT_POLL_SECONDS, "MaxAttempts": attempts}
-            )
+            # Their Elastic IPs and network interfaces are released only once they are deleted.
+            self.wait("nat_gateway_deleted", NAT_POLL_SECONDS, NatGatewayIds=nat_ids)
 
 
 def main():

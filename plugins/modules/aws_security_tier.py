@@ -113,7 +113,11 @@ options:
     type: dict
     suboptions:
       alias:
-        description: Alias of the key, with or without the C(alias/) prefix.
+        description:
+          - Alias of the key, with or without the C(alias/) prefix.
+          - The key is found by its alias, else by its C(reelle:kms-alias) tag (set at creation,
+            value the alias) among keys without an alias, so a key left without its alias by an
+            interrupted run is aliased and kept rather than created again. That tag is never purged.
         type: str
         required: true
       description:
@@ -339,10 +343,13 @@ from urllib.parse import unquote
 with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing botocore
     from botocore.exceptions import BotoCoreError, ClientError
 
-from ansible.module_utils.reelle_aws import RETRY, ChangeSet, aws_client, paginate, tag_dict, tag_list
+from ansible.module_utils.reelle_aws import ChangeSet, aws_client, paginate, tag_dict, tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 KMS_TAG = {"key": "TagKey", "value": "TagValue"}
+# Set on a key at CreateKey (value: its alias), so a run interrupted between CreateKey and
+# CreateAlias leaves a key the next run can find and alias instead of making a second one.
+KEY_IDENTITY_TAG = "reelle:kms-alias"
 PLACEHOLDERS = ("<account_id>", "<kms_key_arn>")
 
 
@@ -469,7 +476,7 @@ class SecurityGroupsManager:
         if vpc_id is None:
             return {}
         filters = [{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "group-name", "Values": self.names}]
-        groups = RETRY(paginate)(self.ec2, "describe_security_groups", "SecurityGroups", Filters=filters)
+        groups = paginate(self.ec2, "describe_security_groups", "SecurityGroups", Filters=filters)
         return {group["GroupName"]: group for group in groups}
 
     def ensure_tags(self, label, group_id, actual_tags, desired):
@@ -654,6 +661,30 @@ class KmsKeyManager:
                 return None
             raise
 
+    def find_orphan(self):
+        """A key tagged with our alias but without any alias: what a run interrupted before CreateAlias left.
+
+        Only keys no alias points at are looked into (AWS managed keys all have one), one
+        ListResourceTags each; keys pending deletion were deleted on purpose and are skipped.
+        """
+        aliased = {alias.get("TargetKeyId") for alias in paginate(self.kms, "list_aliases", "Aliases")}
+        for listed in paginate(self.kms, "list_keys", "Keys"):
+            if listed["KeyId"] in aliased:
+                continue
+            try:
+                tags = paginate(self.kms, "list_resource_tags", "Tags", KeyId=listed["KeyId"])
+            except ClientError as error:
+                # Keys of other principals' making may refuse us; they are not ours anyway.
+                if error.response["Error"]["Code"] in ("AccessDeniedException", "NotFoundException"):
+                    continue
+                raise
+            if tag_dict(tags, KMS_TAG["key"], KMS_TAG["value"]).get(KEY_IDENTITY_TAG) != self.alias:
+                continue
+            key = self.kms.describe_key(aws_retry=True, KeyId=listed["KeyId"])["KeyMetadata"]
+            if key["KeyState"] not in ("PendingDeletion", "PendingReplicaDeletion"):
+                return key
+        return None
+
     def update(self, attributes, operation, **kwargs):
         return self.changes.update(self.label, attributes, self.kms, "kms", operation, **kwargs)
 
@@ -667,7 +698,7 @@ class KmsKeyManager:
             Description=self.spec["description"] if self.spec["description"] is not None else self.alias,
             KeyUsage="ENCRYPT_DECRYPT",
             KeySpec="SYMMETRIC_DEFAULT",
-            Tags=tag_list(tags, KMS_TAG["key"], KMS_TAG["value"]),
+            Tags=tag_list(dict(tags, **{KEY_IDENTITY_TAG: self.alias}), KMS_TAG["key"], KMS_TAG["value"]),
         )
         rotation = bool(self.spec["enable_key_rotation"])
         self.changes.note(
@@ -709,13 +740,14 @@ class KmsKeyManager:
     def ensure_tags(self, key_id):
         if self.params["tags"] is None:
             return None
-        pages = RETRY(paginate)(self.kms, "list_resource_tags", "Tags", KeyId=key_id)
+        pages = paginate(self.kms, "list_resource_tags", "Tags", KeyId=key_id)
         actual = tag_dict(pages, KMS_TAG["key"], KMS_TAG["value"])
-        desired = self.params["tags"]
+        desired = dict(self.params["tags"], **{KEY_IDENTITY_TAG: self.alias})
         to_set = {key: value for key, value in desired.items() if actual.get(key) != value}
         to_unset = []
         if self.params["purge_tags"]:
             to_unset = sorted(key for key in actual if key not in desired and not key.startswith("aws:"))
+        actual.pop(KEY_IDENTITY_TAG, None)  # the diff shows the tags the user set
         if to_set:
             tags = tag_list(to_set, KMS_TAG["key"], KMS_TAG["value"])
             self.update([f"tags.{key}" for key in sorted(to_set)], "tag_resource", KeyId=key_id, Tags=tags)
@@ -726,7 +758,10 @@ class KmsKeyManager:
     def ensure_present(self):
         key = self.find_key()
         if key is None:
-            return self.create_key()
+            key = self.find_orphan()
+            if key is None:
+                return self.create_key()
+            self.update(["alias"], "create_alias", AliasName=self.alias, TargetKeyId=key["KeyId"])
         key_id = key["KeyId"]
         before = {"description": key.get("Description"), "key_state": key["KeyState"]}
         after = dict(before)
@@ -828,11 +863,11 @@ class IamRolesManager:
             raise
 
     def attached(self, name):
-        policies = RETRY(paginate)(self.iam, "list_attached_role_policies", "AttachedPolicies", RoleName=name)
+        policies = paginate(self.iam, "list_attached_role_policies", "AttachedPolicies", RoleName=name)
         return sorted(policy["PolicyArn"] for policy in policies)
 
     def inline(self, name):
-        names = RETRY(paginate)(self.iam, "list_role_policies", "PolicyNames", RoleName=name)
+        names = paginate(self.iam, "list_role_policies", "PolicyNames", RoleName=name)
         return {
             policy: self.iam.get_role_policy(aws_retry=True, RoleName=name, PolicyName=policy)["PolicyDocument"]
             for policy in names
@@ -1013,9 +1048,9 @@ class IamRolesManager:
     def detach_everything(self, name):
         for arn in self.attached(name):
             self.changes.call(self.iam, "iam", "detach_role_policy", RoleName=name, PolicyArn=arn)
-        for policy in RETRY(paginate)(self.iam, "list_role_policies", "PolicyNames", RoleName=name):
+        for policy in paginate(self.iam, "list_role_policies", "PolicyNames", RoleName=name):
             self.changes.call(self.iam, "iam", "delete_role_policy", RoleName=name, PolicyName=policy)
-        profiles = RETRY(paginate)(self.iam, "list_instance_profiles_for_role", "InstanceProfiles", RoleName=name)
+        profiles = paginate(self.iam, "list_instance_profiles_for_role", "InstanceProfiles", RoleName=name)
         for profile in profiles:
             self.changes.call(
                 self.iam,

@@ -236,10 +236,12 @@ with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing bot
 
 from ansible.module_utils.reelle_aws import (
     ChangeSet,
+    arn,
     aws_client,
     differences,
     emulator_lacks,
     paginate,
+    partition_for,
     snake,
     tag_dict,
     tag_list,
@@ -248,7 +250,8 @@ from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
-BACKUP_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup"
+# The AWS managed policy of AWS Backup's service role; its ARN names the region's partition.
+BACKUP_POLICY = "policy/service-role/AWSBackupServiceRolePolicyForBackup"
 ASSUME_ROLE_POLICY = {
     "Version": "2012-10-17",
     "Statement": [
@@ -345,6 +348,7 @@ class BackupPlanManager:
         self.params = module.params
         self.changes = ChangeSet(module)
         self.backup = aws_client(module, "backup")
+        self.policy_arn = arn(partition_for(module.region), "iam", "", "aws", BACKUP_POLICY)
         self._iam = None
         self.kept_vault = None
 
@@ -471,11 +475,11 @@ class BackupPlanManager:
                 "iam",
                 "attach_role_policy",
                 RoleName=name,
-                PolicyArn=BACKUP_POLICY_ARN,
+                PolicyArn=self.policy_arn,
             )
             return (created or {}).get("Role", {}).get("Arn")
         attached = paginate(self.iam, "list_attached_role_policies", "AttachedPolicies", RoleName=name)
-        if BACKUP_POLICY_ARN not in [policy["PolicyArn"] for policy in attached]:
+        if self.policy_arn not in [policy["PolicyArn"] for policy in attached]:
             self.changes.update(
                 resource,
                 ["policies"],
@@ -483,7 +487,7 @@ class BackupPlanManager:
                 "iam",
                 "attach_role_policy",
                 RoleName=name,
-                PolicyArn=BACKUP_POLICY_ARN,
+                PolicyArn=self.policy_arn,
             )
         self.ensure_role_tags(resource, name, tag_dict(role.get("Tags")))
         return role["Arn"]

@@ -327,6 +327,7 @@ from ansible.module_utils.reelle_aws import (
     changed_attributes,
     differences,
     paginate,
+    poll_seconds,
     tag_dict,
     tag_list,
 )
@@ -345,7 +346,8 @@ TAG_CALLS = {
     "rds": ("remove_tags_from_resource", "add_tags_to_resource", "ResourceName"),
     "secretsmanager": ("untag_resource", "tag_resource", "SecretId"),
 }
-WAIT_DELAY = 15
+# botocore's RDS waiters (DBInstanceAvailable, DBInstanceDeleted) poll every 30 s.
+WAIT_DELAY = 30
 
 # A new primary gets these when the option is not set (secure defaults).
 CREATE_DEFAULTS = {
@@ -982,7 +984,8 @@ class RdsPostgres:
         if self.module.check_mode:
             return
         self.step = f"waiting for {identifier} ({waiter})"
-        config = {"Delay": WAIT_DELAY, "MaxAttempts": max(1, math.ceil(self.params["wait_timeout"] / WAIT_DELAY))}
+        delay = poll_seconds(WAIT_DELAY)
+        config = {"Delay": delay, "MaxAttempts": max(1, math.ceil(self.params["wait_timeout"] / delay))}
         self.rds.get_waiter(waiter).wait(DBInstanceIdentifier=identifier, WaiterConfig=config)
 
     def wait_available(self):

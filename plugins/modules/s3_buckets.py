@@ -258,11 +258,15 @@ with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing bot
     from botocore.exceptions import BotoCoreError, ClientError
 
 from ansible.module_utils.reelle_aws import (
+    RETRY,
     ChangeSet,
+    arn,
     aws_client,
     differences,
     on_emulator,
     paginate,
+    partition_for,
+    retry_on,
     tag_dict,
     tag_list,
 )
@@ -286,14 +290,6 @@ PUBLIC_ACCESS_BLOCK = {
     "RestrictPublicBuckets": True,
 }
 DELETE_BATCH = 1000
-
-
-def partition(region):
-    if (region or "").startswith("cn-"):
-        return "aws-cn"
-    if (region or "").startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
 
 
 def canonical(value):
@@ -384,7 +380,9 @@ class S3Buckets:
             name = spec["name"] or f"{self.params['name_prefix']}-{spec['key']}"
             if spec["key"] in self.specs:
                 module.fail_json(msg=f"bucket key {spec['key']!r} is listed twice")
-            self.specs[spec["key"]] = dict(spec, name=name, arn=f"arn:{partition(self.region)}:s3:::{name}")
+            # S3 ARNs name neither region nor account: arn:<partition>:s3:::<bucket>.
+            bucket_arn = arn(partition_for(self.region), "s3", "", "", name)
+            self.specs[spec["key"]] = dict(spec, name=name, arn=bucket_arn)
 
     # --- reads ----------------------------------------------------------------
 
@@ -395,8 +393,10 @@ class S3Buckets:
         return {bucket["Name"] for bucket in found} & set(names)
 
     def read(self, what, call, bucket):
+        """A setting of a listed bucket. S3 is eventually consistent right after CreateBucket (an
+        interrupted run's bucket may be listed yet answer NoSuchBucket): the bucket exists, so retry."""
         try:
-            return call(aws_retry=True, Bucket=bucket)
+            return retry_on({"NoSuchBucket"}, call, aws_retry=True, Bucket=bucket)
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") in NOT_FOUND.get(what, ()):
                 return None
@@ -567,7 +567,7 @@ class S3Buckets:
         """(what the bucket has, whether it already is what we want)."""
         name = spec["name"]
         if what == "versioning":
-            actual = self.s3.get_bucket_versioning(aws_retry=True, Bucket=name).get("Status")
+            actual = self.read(what, self.s3.get_bucket_versioning, name).get("Status")
             return actual, actual == desired
         if what == "encryption":
             answer = self.read(what, self.s3.get_bucket_encryption, name)
@@ -611,11 +611,16 @@ class S3Buckets:
     # --- absent ---------------------------------------------------------------
 
     def object_versions(self, name):
-        versions = []
-        for page in self.s3.get_paginator("list_object_versions").paginate(Bucket=name):
-            versions.extend(page.get("Versions", []))
-            versions.extend(page.get("DeleteMarkers", []))
-        return [{"Key": item["Key"], "VersionId": item["VersionId"]} for item in versions]
+        """Every version and delete marker; one listing for both (paginate() collects one key)."""
+
+        def collect():
+            versions = []
+            for page in self.s3.get_paginator("list_object_versions").paginate(Bucket=name):
+                versions.extend(page.get("Versions", []))
+                versions.extend(page.get("DeleteMarkers", []))
+            return versions
+
+        return [{"Key": item["Key"], "VersionId": item["VersionId"]} for item in RETRY(collect)()]
 
     def holds_objects(self, name):
         answer = self.s3.list_object_versions(aws_retry=True, Bucket=name, MaxKeys=1)

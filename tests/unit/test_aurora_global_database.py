@@ -370,7 +370,12 @@ def test_delete_needs_the_named_confirmation_and_keeps_final_snapshots(prod, cap
         assert name in {item["DBClusterSnapshotIdentifier"] for item in snapshots}, (region, name)
     assert [name.split("-final-")[0] for name in deleted["final_snapshot_identifiers"]] == [SECONDARY, PRIMARY]
     # moto cannot detach the eu-west-1 member from the us-east-1 global cluster: reported, not hidden.
-    assert deleted["skipped_calls"] == ["rds:delete_global_cluster", "rds:modify_global_cluster"]
+    # The wait for it to leave is reported the same way (on AWS it polls until the member is gone).
+    assert deleted["skipped_calls"] == [
+        "rds:delete_global_cluster",
+        "rds:modify_global_cluster",
+        "rds:wait_global_cluster_member_removed",
+    ]
 
 
 def test_promotion_on_the_emulator_is_planned_and_skipped(prod, capsys):
@@ -398,6 +403,7 @@ ARN = {
 def aws(monkeypatch):
     """Real AWS request shapes: no emulator; the module's clients are stubbed per service and region."""
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("REELLE_AWS_TARGET", raising=False)
     clients, stubs = {}, {}
     for service, region in (("rds", "us-east-1"), ("rds", "eu-west-1"), ("secretsmanager", "us-east-1")):
         clients[service, region] = boto3.client(
@@ -583,3 +589,84 @@ def test_a_replicated_secret_loses_its_replicas_before_it_is_deleted(prod, capsy
     assert rows == [("update", ["replica_regions"]), ("delete", [])]
     status = boto3.client("secretsmanager", region_name="us-east-1").describe_secret(SecretId=SECRET)
     assert status["DeletedDate"] and not status.get("ReplicationStatus")
+
+
+def global_cluster(members, deletion_protection=False):
+    return {
+        "GlobalClusters": [
+            {
+                "GlobalClusterIdentifier": GLOBAL,
+                "GlobalClusterArn": f"arn:aws:rds::{ACCOUNT}:global-cluster:{GLOBAL}",
+                "DeletionProtection": deletion_protection,
+                "GlobalClusterMembers": [
+                    {"DBClusterArn": ARN[region], "IsWriter": region == "us-east-1"} for region in members
+                ],
+            }
+        ]
+    }
+
+
+def test_a_detached_cluster_is_deleted_only_once_it_has_left_the_global_cluster(aws, capsys, monkeypatch):
+    """RemoveFromGlobalCluster returns while the member still detaches; DeleteDBCluster fails until it is gone."""
+    monkeypatch.setenv("REELLE_AWS_TIME_SCALE", "0.001")
+    east, west = aws["rds", "us-east-1"], aws["rds", "eu-west-1"]
+    east.add_response(
+        "describe_global_clusters", global_cluster(["us-east-1", "eu-west-1"]), {"GlobalClusterIdentifier": GLOBAL}
+    )
+    for stub, region, identifier in ((east, "us-east-1", PRIMARY), (west, "eu-west-1", SECONDARY)):
+        cluster = {
+            "DBClusterIdentifier": identifier,
+            "DBClusterArn": ARN[region],
+            "Status": "available",
+            "GlobalClusterIdentifier": GLOBAL,
+            "DeletionProtection": False,
+            "DBClusterMembers": [],
+        }
+        stub.add_response(
+            "describe_db_clusters",
+            {"DBClusters": [cluster]},
+            {"Filters": [{"Name": "db-cluster-id", "Values": [identifier]}]},
+        )
+        stub.add_response(
+            "describe_db_instances",
+            {"DBInstances": []},
+            {"Filters": [{"Name": "db-cluster-id", "Values": [identifier]}]},
+        )
+    detach = {"GlobalCluster": {"GlobalClusterIdentifier": GLOBAL}}
+    only_global = {"GlobalClusterIdentifier": GLOBAL}
+    # The secondary goes first: removed, still listed once, then gone; only then deleted.
+    west.add_response(
+        "remove_from_global_cluster",
+        detach,
+        {"GlobalClusterIdentifier": GLOBAL, "DbClusterIdentifier": ARN["eu-west-1"]},
+    )
+    east.add_response("describe_global_clusters", global_cluster(["us-east-1", "eu-west-1"]), only_global)
+    east.add_response("describe_global_clusters", global_cluster(["us-east-1"]), only_global)
+    west.add_response(
+        "delete_db_cluster",
+        {"DBCluster": {}},
+        {"DBClusterIdentifier": SECONDARY, "FinalDBSnapshotIdentifier": stub_any()},
+    )
+    # The primary: "is not found in global cluster" (detached by an interrupted run) is not an error.
+    east.add_client_error(
+        "remove_from_global_cluster",
+        "InvalidParameterValue",
+        f"The cluster {ARN['us-east-1']} is not found in global cluster {GLOBAL}",
+    )
+    east.add_response("describe_global_clusters", global_cluster([]), only_global)
+    east.add_response(
+        "delete_db_cluster",
+        {"DBCluster": {}},
+        {"DBClusterIdentifier": PRIMARY, "FinalDBSnapshotIdentifier": stub_any()},
+    )
+    # The global cluster: deleted once no member is left.
+    east.add_response("describe_global_clusters", global_cluster([]), only_global)
+    east.add_response("delete_global_cluster", detach, only_global)
+    result = run(minimal(state="absent", confirm_delete=GLOBAL), capsys)
+    assert result["changed"] and result["skipped_calls"] == [], result.get("msg")
+
+
+def stub_any():
+    from botocore.stub import ANY
+
+    return ANY

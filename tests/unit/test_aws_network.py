@@ -9,6 +9,7 @@ from pathlib import Path
 
 import aws_network
 import boto3
+import botocore.client
 import pytest
 from ansible.module_utils.testing import patch_module_args
 
@@ -197,7 +198,11 @@ def test_refuses_replacements_and_unconfirmed_deletes(staging, capsys):
 @pytest.fixture
 def no_aws(monkeypatch):
     """Input errors stop the module before any call; nothing answers here if one were made."""
-    for key, value in {"AWS_ENDPOINT_URL": "http://127.0.0.1:9", "AWS_DEFAULT_REGION": "us-east-1"}.items():
+    for key, value in {
+        "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "REELLE_AWS_TARGET": "emulator",
+    }.items():
         monkeypatch.setenv(key, value)
 
 
@@ -225,3 +230,36 @@ def test_delete_with_confirmation_in_check_mode_then_for_real(staging, capsys):
     assert our_vpcs() == []
     assert ec2().describe_addresses(Filters=[{"Name": "tag:Name", "Values": [f"{NAME}-nat-*"]}])["Addresses"] == []
     assert not run(capsys, args)["changed"]
+
+
+def test_an_elastic_ip_left_by_an_interrupted_run_is_reused(emulator, capsys):
+    """AllocateAddress takes no client token: the address is tagged at allocation and found by tag."""
+    tags = [{"Key": "Name", "Value": f"{NAME}-nat-us-east-1a"}, {"Key": "environment", "Value": "unit"}]
+    left = ec2().allocate_address(Domain="vpc", TagSpecifications=[{"ResourceType": "elastic-ip", "Tags": tags}])
+    result = run(capsys, STAGING)
+    assert [a["AllocationId"] for a in ec2().describe_addresses()["Addresses"]] == [left["AllocationId"]]
+    assert result["nat_public_ips"] == [left["PublicIp"]]
+    assert f"elastic ip {NAME}-nat-us-east-1a" not in [row["resource"] for row in result["changes"]]
+
+
+def test_creates_carry_tags_and_deterministic_client_tokens(emulator, capsys, monkeypatch):
+    sent = {}
+    original = botocore.client.BaseClient._make_api_call
+
+    def record(self, operation, params):
+        sent.setdefault(operation, []).append(params)
+        return original(self, operation, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", record)
+    run(capsys, STAGING)
+    for operation in ("CreateVpc", "CreateSubnet", "CreateInternetGateway", "AllocateAddress", "CreateNatGateway"):
+        for params in sent[operation]:
+            tags = {tag["Key"]: tag["Value"] for tag in params["TagSpecifications"][0]["Tags"]}
+            assert tags["environment"] == "unit" and tags["Name"].startswith(NAME), operation
+    for operation in ("CreateNatGateway", "CreateRouteTable"):
+        tokens = [params["ClientToken"] for params in sent[operation]]
+        assert len(set(tokens)) == len(tokens) and all(len(token) <= 64 for token in tokens), operation
+    nat = sent["CreateNatGateway"][0]
+    assert nat["ClientToken"] == aws_network.client_token(
+        "nat-gateway", f"{NAME}-us-east-1a", nat["SubnetId"], nat["AllocationId"]
+    )

@@ -382,6 +382,7 @@ DESIRED_RULE = {
 def xray(monkeypatch):
     """A manager on the AWS call path (no emulator) whose X-Ray client answers from a Stubber."""
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("REELLE_AWS_TARGET", raising=False)
     for key, value in {
         "AWS_ACCESS_KEY_ID": "x",
         "AWS_SECRET_ACCESS_KEY": "x",

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import aws_security_tier
 import boto3
+import botocore.client
 import pytest
 from ansible.module_utils.testing import patch_module_args
 from aws_security_tier import (
@@ -281,7 +282,7 @@ def test_create_key_with_alias_rotation_and_tags(key):
     assert metadata["Arn"] == key["key_arn"] and metadata["Description"] == "unit data encryption"
     assert kms().get_key_rotation_status(KeyId=key["key_id"])["KeyRotationEnabled"] is True
     tags = {tag["TagKey"]: tag["TagValue"] for tag in kms().list_resource_tags(KeyId=key["key_id"])["Tags"]}
-    assert tags == KEY_TAGS
+    assert tags == dict(KEY_TAGS, **{aws_security_tier.KEY_IDENTITY_TAG: ALIAS})
 
 
 def test_key_second_run_is_three_calls(emulator, key, capsys):
@@ -630,3 +631,35 @@ def test_whole_tier_absent_needs_confirmation_before_anything_goes(vpc_id, capsy
     deleted = run(capsys, dict(whole_tier(vpc_id), state="absent", confirm_delete=ALIAS))
     assert deleted["changed"] and role_names() == [] and aliases() == []
     assert deleted["changes"][-1] == {"action": "delete", "resource": f"kms key {ALIAS}", "attributes": []}
+
+
+def test_a_key_left_without_its_alias_by_an_interrupted_run_is_adopted(emulator, capsys):
+    """A run interrupted between CreateKey and CreateAlias leaves a tagged key: the next run aliases it."""
+    orphan = kms().create_key(
+        Description="unit data encryption",
+        Tags=[
+            {"TagKey": "project", "TagValue": "reelle"},
+            {"TagKey": aws_security_tier.KEY_IDENTITY_TAG, "TagValue": ALIAS},
+        ],
+    )["KeyMetadata"]
+    other = kms().create_key(Description="someone else's key")["KeyMetadata"]
+    kms().schedule_key_deletion(KeyId=other["KeyId"], PendingWindowInDays=7)
+    result = run(capsys, key_args())
+    assert [key["KeyId"] for key in kms().list_keys()["Keys"]] == [orphan["KeyId"], other["KeyId"]]
+    assert result["kms_key"]["key_id"] == orphan["KeyId"]
+    assert kms().describe_key(KeyId=ALIAS)["KeyMetadata"]["KeyId"] == orphan["KeyId"]
+    assert {"action": "update", "resource": f"kms key {ALIAS}", "attributes": ["alias"]} in result["changes"]
+    assert not run(capsys, key_args())["changed"]
+
+
+def test_a_new_key_carries_its_identity_tag_from_creation(emulator, capsys, monkeypatch):
+    sent = {}
+    original = botocore.client.BaseClient._make_api_call
+
+    def record(self, operation, params):
+        sent.setdefault(operation, params)
+        return original(self, operation, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", record)
+    run(capsys, key_args())
+    assert {"TagKey": aws_security_tier.KEY_IDENTITY_TAG, "TagValue": ALIAS} in sent["CreateKey"]["Tags"]

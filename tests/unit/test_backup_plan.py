@@ -8,7 +8,7 @@ import pytest
 from ansible.module_utils.testing import patch_module_args
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
-from botocore.stub import Stubber
+from botocore.stub import ANY, Stubber
 
 KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 ROLE_ARN = "arn:aws:iam::123456789012:role/t-backup"
@@ -241,6 +241,7 @@ def test_absent_deletes_plan_and_role_and_keeps_the_vault_unless_named(staging, 
 def aws(monkeypatch):
     """Real AWS request shapes: no emulator; the module's clients are stubbed."""
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("REELLE_AWS_TARGET", raising=False)
     clients, stubs = {}, {}
     for service in ("backup", "iam"):
         clients[service] = boto3.client(
@@ -500,3 +501,40 @@ def test_rules_without_a_plan_name_fail_before_anything_is_touched(emulator, cap
     result = run(dict(region="us-east-1", vault_name="t-vault", rules=[daily()]), capsys)
     assert result["failed"] and "rules and selection need plan_name" in result["msg"]
     assert vaults() == []
+
+
+def test_the_backup_role_gets_the_managed_policy_of_its_partition(aws, capsys):
+    """GovCloud (and China) ARNs name their own partition: arn:aws-us-gov:iam::aws:policy/..."""
+    gov_role = "arn:aws-us-gov:iam::123456789012:role/t-plan-backup"
+    expect_existing(aws["backup"])
+    iam = aws["iam"]
+    iam.add_client_error("get_role", "NoSuchEntity", "The role with name t-plan-backup cannot be found.")
+    iam.add_response(
+        "create_role",
+        {
+            "Role": {
+                "Path": "/",
+                "RoleName": "t-plan-backup",
+                "RoleId": "AROAEXAMPLEEXAMPLE123",
+                "Arn": gov_role,
+                "CreateDate": "2026-01-01T00:00:00Z",
+            }
+        },
+    )
+    iam.add_response(
+        "attach_role_policy",
+        {},
+        {
+            "RoleName": "t-plan-backup",
+            "PolicyArn": "arn:aws-us-gov:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup",
+        },
+    )
+    aws["backup"].add_response("list_backup_selections", {"BackupSelectionsList": []}, {"BackupPlanId": PLAN_ID})
+    aws["backup"].add_response(
+        "create_backup_selection",
+        {"SelectionId": "s-2", "BackupPlanId": PLAN_ID},
+        {"BackupPlanId": PLAN_ID, "BackupSelection": ANY},
+    )
+    args = dict(AWS_ARGS, region="us-gov-west-1", selection={"name": "t-by-tag", "tags": {"backup": "daily"}})
+    result = run(args, capsys)
+    assert result.get("iam_role_arn") == gov_role, result.get("msg")

@@ -339,6 +339,7 @@ def test_same_kms_key(desired, actual, same):
 def stubbed(monkeypatch):
     """A manager whose clients answer from Stubbers (no emulator, AWS call path)."""
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("REELLE_AWS_TARGET", raising=False)
     for key, value in {
         "AWS_ACCESS_KEY_ID": "x",
         "AWS_SECRET_ACCESS_KEY": "x",

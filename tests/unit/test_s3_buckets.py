@@ -5,7 +5,7 @@ import json
 import boto3
 import pytest
 import s3_buckets
-from ansible.module_utils.reelle_aws import RETRY
+from ansible.module_utils.reelle_aws import RETRY, retry_for
 from ansible.module_utils.testing import patch_module_args
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
@@ -320,6 +320,7 @@ def test_lifecycle_comparison(desired, actual, equal):
 @pytest.fixture
 def stubbed(monkeypatch):
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("REELLE_AWS_TARGET", raising=False)
     for key, value in {
         "AWS_ACCESS_KEY_ID": "x",
         "AWS_SECRET_ACCESS_KEY": "x",
@@ -424,3 +425,28 @@ def test_new_bucket_outside_us_east_1_names_its_region(stubbed, monkeypatch):
     manager.create_bucket(manager.specs["x"])
     stub.assert_no_pending_responses()
     assert manager.specs["x"]["arn"] == "arn:aws:s3:::unit-x"
+
+
+def test_a_read_right_after_create_bucket_waits_out_no_such_bucket(stubbed, monkeypatch):
+    """S3 may answer NoSuchBucket to a configuration read of a bucket it just listed (eventual consistency)."""
+    monkeypatch.setenv("REELLE_AWS_TIME_SCALE", "0.001")
+    manager, stub = stubbed(staging_args(buckets=[{"key": "app-logs"}]))
+    manager.s3 = RetryingBotoClientWrapper(manager.s3.client, retry_for("s3"))
+    spec = manager.specs["app-logs"]
+    desired = manager.desired_encryption()
+    stub.add_client_error("get_bucket_encryption", "NoSuchBucket", "The specified bucket does not exist")
+    stub.add_response(
+        "get_bucket_encryption", {"ServerSideEncryptionConfiguration": {"Rules": [desired]}}, {"Bucket": LOGS}
+    )
+    stub.add_client_error("get_bucket_versioning", "NoSuchBucket", "The specified bucket does not exist")
+    stub.add_response("get_bucket_versioning", {"Status": "Enabled"}, {"Bucket": LOGS})
+    assert manager.compare(spec, "encryption", desired)[1] is True
+    assert manager.compare(spec, "versioning", "Enabled") == ("Enabled", True)
+    stub.assert_no_pending_responses()
+
+
+def test_bucket_arns_in_govcloud_name_their_partition(stubbed, monkeypatch):
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-gov-west-1")
+    manager, _stub = stubbed({"name_prefix": "unit", "region": "us-gov-west-1", "buckets": [{"key": "x"}]})
+    assert manager.specs["x"]["arn"] == "arn:aws-us-gov:s3:::unit-x"
+    assert manager.desired_policy(manager.specs["x"])["Statement"][0]["Resource"][0] == "arn:aws-us-gov:s3:::unit-x"
