@@ -81,6 +81,11 @@ options:
   cloudfront:
     description:
       - The CloudFront distribution. Not set leaves CloudFront alone.
+      - An update reads the distribution's configuration (GetDistributionConfig), changes only the keys set here
+        and sends it back with its ETag, so settings the module does not manage (other origins and cache behaviors,
+        custom error responses, function associations, web ACL, geo restrictions, origin headers) are kept.
+      - The create's C(CallerReference) is derived from the name and the request, so a create retried after a lost
+        answer is recognised by CloudFront; the distribution is found again by its comment.
     type: dict
     suboptions:
       enabled:
@@ -126,10 +131,11 @@ options:
         choices: [PriceClass_100, PriceClass_200, PriceClass_All]
         default: PriceClass_100
       aliases:
-        description: Alternate domain names (CNAMEs). Require O(cloudfront.acm_certificate_arn).
+        description:
+          - Alternate domain names (CNAMEs). Require O(cloudfront.acm_certificate_arn).
+          - Not set leaves the distribution's aliases alone (none on creation); V([]) removes them.
         type: list
         elements: str
-        default: []
       acm_certificate_arn:
         description: ACM certificate (in us-east-1) for the aliases. Not set uses the default CloudFront certificate.
         type: str
@@ -159,7 +165,9 @@ options:
         elements: str
         default: [Accept, Accept-Language, Authorization, Content-Type, Origin, Referer, User-Agent]
       logging_bucket:
-        description: S3 bucket domain name (V(<bucket>.s3.amazonaws.com)) for access logs. Not set leaves logging off.
+        description:
+          - S3 bucket domain name (V(<bucket>.s3.amazonaws.com)) for access logs; V("") turns logging off.
+          - Not set leaves the distribution's logging alone (off on creation).
         type: str
       logging_prefix:
         description: Prefix of the access log objects.
@@ -364,6 +372,7 @@ diff:
 """
 
 import contextlib
+import copy
 import hashlib
 import uuid
 
@@ -372,14 +381,18 @@ with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing bot
 
 from ansible.module_utils.reelle_aws import (
     ChangeSet,
+    arn,
     aws_client,
     changed_attributes,
+    client_token,
     differences,
-    on_emulator,
     paginate,
+    partition_for,
+    poll_seconds,
     tag_dict,
     tag_list,
 )
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
@@ -411,6 +424,13 @@ def _items(block):
 
 def _listing(items):
     return {"Quantity": len(items), "Items": list(items)}
+
+
+def _same_listing(current, items):
+    """A CloudFront list of `items`, keeping `current` (and its order) when it holds the same items."""
+    if current and sorted(_items(current)) == sorted(items) and current.get("Quantity") == len(items):
+        return current
+    return _listing(items)
 
 
 class EdgeManager:
@@ -484,9 +504,13 @@ class EdgeManager:
         problems = []
         if cloudfront["aliases"] and not cloudfront["acm_certificate_arn"]:
             problems.append("cloudfront.aliases require cloudfront.acm_certificate_arn")
-        arn = cloudfront["acm_certificate_arn"]
-        if arn and not arn.startswith("arn:aws:acm:us-east-1:"):
-            problems.append(f"cloudfront.acm_certificate_arn must be an ACM certificate in us-east-1, not {arn!r}")
+        certificate = cloudfront["acm_certificate_arn"]
+        # CloudFront takes ACM certificates from us-east-1 only (arn:<partition>:acm:us-east-1:...).
+        parts = (certificate or "").split(":")
+        if certificate and (len(parts) < 6 or not parts[1].startswith("aws") or parts[2:4] != ["acm", GLOBAL_REGION]):
+            problems.append(
+                f"cloudfront.acm_certificate_arn must be an ACM certificate in us-east-1, not {certificate!r}"
+            )
         if len(cloudfront["forwarded_headers"]) > 10:
             problems.append("cloudfront.forwarded_headers takes at most 10 headers")
         if any(header.lower() == "host" for header in cloudfront["forwarded_headers"]):
@@ -532,7 +556,7 @@ class EdgeManager:
 
     def api_arn(self, api_id):
         region = self.apigw.meta.region_name
-        return f"arn:aws:apigateway:{region}::/apis/{api_id}"
+        return arn(partition_for(region), "apigateway", region, "", f"/apis/{api_id}")
 
     def find_api(self):
         name = self.api_name
@@ -756,7 +780,7 @@ class EdgeManager:
             "enabled": spec["enabled"],
             "comment": self.comment,
             "price_class": spec["price_class"],
-            "aliases": sorted(spec["aliases"]),
+            "aliases": None if spec["aliases"] is None else sorted(spec["aliases"]),
             "ipv6": spec["ipv6"],
             "http_version": spec["http_version"],
             "origin": {
@@ -773,12 +797,13 @@ class EdgeManager:
                 "acm_certificate_arn": spec["acm_certificate_arn"] or "",
                 "minimum_protocol_version": spec["minimum_protocol_version"],
             },
-            "logging": {
+        }
+        if spec["logging_bucket"] is not None:  # unset leaves the distribution's logging alone
+            view["logging"] = {
                 "enabled": bool(spec["logging_bucket"]),
                 "bucket": spec["logging_bucket"] or "",
                 "prefix": spec["logging_prefix"] if spec["logging_bucket"] else "",
-            },
-        }
+            }
         if spec["acm_certificate_arn"]:
             view["certificate"]["ssl_support_method"] = "sni-only"
         if spec["cache_policy_id"]:
@@ -852,70 +877,97 @@ class EdgeManager:
         return view
 
     def desired_config(self, origin, current=None):
-        """A full DistributionConfig; parts the module does not manage are kept from `current`."""
+        """The DistributionConfig to send: `current` (GetDistributionConfig) with only the module's keys changed.
+
+        UpdateDistribution replaces the whole configuration, so everything the module does not manage (other
+        origins and cache behaviors, custom error responses, function associations, response headers policy,
+        WAF web ACL, geo restrictions, origin headers and timeouts, logging or aliases when not given) is sent
+        back as read. Lists the module sets keep AWS's order when they hold the same items.
+        """
         spec = self.params["cloudfront"]
-        current = current or {}
-        custom = {
-            "HTTPPort": 80,
-            "HTTPSPort": 443,
-            "OriginProtocolPolicy": spec["origin_protocol_policy"],
-            "OriginSslProtocols": _listing(spec["origin_ssl_protocols"]),
-        }
-        behavior = {
-            "TargetOriginId": spec["origin_id"],
-            "ViewerProtocolPolicy": spec["viewer_protocol_policy"],
-            "AllowedMethods": dict(_listing(ALL_METHODS), CachedMethods=_listing(CACHED_METHODS)),
-            "Compress": True,
-        }
+        config = copy.deepcopy(current) if current else {}
+        origins = _items(config.get("Origins"))
+        ours = next((item for item in origins if item.get("Id") == spec["origin_id"]), None)
+        if ours is None:
+            ours = {"Id": spec["origin_id"]}
+            origins.append(ours)
+        ours["DomainName"] = origin
+        ours.pop("S3OriginConfig", None)
+        custom = ours.setdefault("CustomOriginConfig", {})
+        custom.setdefault("HTTPPort", 80)
+        custom.setdefault("HTTPSPort", 443)
+        custom["OriginProtocolPolicy"] = spec["origin_protocol_policy"]
+        custom["OriginSslProtocols"] = _same_listing(custom.get("OriginSslProtocols"), spec["origin_ssl_protocols"])
+        config["Origins"] = _listing(origins)
+
+        behavior = config.setdefault("DefaultCacheBehavior", {})
+        behavior["TargetOriginId"] = spec["origin_id"]
+        behavior["ViewerProtocolPolicy"] = spec["viewer_protocol_policy"]
+        methods = behavior.get("AllowedMethods") or {}
+        behavior["AllowedMethods"] = dict(
+            _same_listing(methods, ALL_METHODS),
+            CachedMethods=_same_listing(methods.get("CachedMethods"), CACHED_METHODS),
+        )
+        behavior.setdefault("Compress", True)
         if spec["cache_policy_id"]:
+            # A cache policy and the legacy ForwardedValues/TTLs exclude each other.
+            for key in ("ForwardedValues", "MinTTL", "DefaultTTL", "MaxTTL"):
+                behavior.pop(key, None)
             behavior["CachePolicyId"] = spec["cache_policy_id"]
             if spec["origin_request_policy_id"]:
                 behavior["OriginRequestPolicyId"] = spec["origin_request_policy_id"]
+            else:
+                behavior.pop("OriginRequestPolicyId", None)
         else:
+            behavior.pop("CachePolicyId", None)
+            behavior.pop("OriginRequestPolicyId", None)
+            forwarded = behavior.get("ForwardedValues") or {}
             behavior.update(
-                ForwardedValues={
-                    "QueryString": True,
-                    "Cookies": {"Forward": "all"},
-                    "Headers": _listing(spec["forwarded_headers"]),
-                },
+                ForwardedValues=dict(
+                    forwarded,
+                    QueryString=True,
+                    Cookies={"Forward": "all"},
+                    Headers=_same_listing(forwarded.get("Headers"), spec["forwarded_headers"]),
+                ),
                 MinTTL=0,
                 DefaultTTL=0,
                 MaxTTL=0,
             )
+
         if spec["acm_certificate_arn"]:
-            certificate = {
+            config["ViewerCertificate"] = {
                 "ACMCertificateArn": spec["acm_certificate_arn"],
                 "SSLSupportMethod": "sni-only",
                 "MinimumProtocolVersion": spec["minimum_protocol_version"],
             }
         else:
-            certificate = {
+            config["ViewerCertificate"] = {
                 "CloudFrontDefaultCertificate": True,
                 "MinimumProtocolVersion": spec["minimum_protocol_version"],
             }
-        config = {
-            "CallerReference": current.get("CallerReference") or f"{self.name}-{uuid.uuid4()}",
-            "Aliases": _listing(spec["aliases"]),
-            "Origins": _listing([{"Id": spec["origin_id"], "DomainName": origin, "CustomOriginConfig": custom}]),
-            "DefaultCacheBehavior": behavior,
-            "Comment": self.comment,
-            "PriceClass": spec["price_class"],
-            "Enabled": spec["enabled"],
-            "ViewerCertificate": certificate,
-            "HttpVersion": spec["http_version"],
-            "IsIPV6Enabled": spec["ipv6"],
-            "Restrictions": current.get("Restrictions")
-            or {"GeoRestriction": {"RestrictionType": "none", "Quantity": 0}},
-            "Logging": {
+        if spec["aliases"] is not None:
+            config["Aliases"] = _same_listing(config.get("Aliases"), spec["aliases"])
+        config.setdefault("Aliases", _listing([]))
+        config.update(
+            Comment=self.comment,
+            PriceClass=spec["price_class"],
+            Enabled=spec["enabled"],
+            HttpVersion=spec["http_version"],
+            IsIPV6Enabled=spec["ipv6"],
+        )
+        config.setdefault("Restrictions", {"GeoRestriction": {"RestrictionType": "none", "Quantity": 0}})
+        if spec["logging_bucket"] is not None:
+            config["Logging"] = {
                 "Enabled": bool(spec["logging_bucket"]),
-                "IncludeCookies": False,
+                "IncludeCookies": bool((config.get("Logging") or {}).get("IncludeCookies")),
                 "Bucket": spec["logging_bucket"] or "",
                 "Prefix": spec["logging_prefix"] if spec["logging_bucket"] else "",
-            },
-        }
-        for key in ("CacheBehaviors", "CustomErrorResponses", "DefaultRootObject", "WebACLId"):
-            if current.get(key) is not None:
-                config[key] = current[key]
+            }
+        config.setdefault("Logging", {"Enabled": False, "IncludeCookies": False, "Bucket": "", "Prefix": ""})
+        if not config.get("CallerReference"):
+            # Deterministic: the same name and request give the same reference, so a create retried after a lost
+            # answer (or re-run after an interrupted run) is recognised by CloudFront instead of making another.
+            config["CallerReference"] = f"{self.name}-{client_token('cloudfront', self.name, config)[:32]}"
         return config
 
     def ensure_distribution(self, api):
@@ -928,18 +980,17 @@ class EdgeManager:
         summary = self.find_distribution()
         if summary is None:
             config = self.desired_config(origin or "pending.invalid")
-            if self.tags:
-                created = self.changes.create(
-                    resource,
-                    self.cf,
-                    "cloudfront",
-                    "create_distribution_with_tags",
-                    DistributionConfigWithTags={"DistributionConfig": config, "Tags": {"Items": tag_list(self.tags)}},
-                )
-            else:
-                created = self.changes.create(
-                    resource, self.cf, "cloudfront", "create_distribution", DistributionConfig=config
-                )
+            try:
+                created = self.create_distribution(resource, config)
+            except is_boto3_error_code("DistributionAlreadyExists"):
+                # Our CallerReference was used already. A create whose answer was lost made the distribution:
+                # find it by its comment. Otherwise the reference belonged to a deleted one: create afresh.
+                found = self.find_distribution()
+                if found:
+                    created = {"Distribution": found}
+                else:
+                    config["CallerReference"] = f"{self.name}-{uuid.uuid4().hex}"
+                    created = self.create_distribution(resource, config)
             self.changes.note(resource, None, self.desired_view(origin))
             return (created or {}).get("Distribution") or {}
         desired = self.desired_view(origin)
@@ -968,6 +1019,17 @@ class EdgeManager:
             self.changes.note(resource, {key: actual.get(key) for key in desired}, desired)
         self.ensure_distribution_tags(resource, summary["ARN"])
         return summary
+
+    def create_distribution(self, resource, config):
+        if self.tags:
+            return self.changes.create(
+                resource,
+                self.cf,
+                "cloudfront",
+                "create_distribution_with_tags",
+                DistributionConfigWithTags={"DistributionConfig": config, "Tags": {"Items": tag_list(self.tags)}},
+            )
+        return self.changes.create(resource, self.cf, "cloudfront", "create_distribution", DistributionConfig=config)
 
     def ensure_distribution_tags(self, resource, arn):
         desired = self.tags
@@ -1019,10 +1081,12 @@ class EdgeManager:
         self.changes.note(resource, {"id": dist_id, "enabled": config.get("Enabled")}, None)
 
     def wait_deployed(self, dist_id):
-        delay = 1 if on_emulator() else 30
+        # CloudFront's own waiter polls every 60 s; deployments take minutes. 30 s, scaled down in tests.
+        delay = poll_seconds(30)
         try:
             self.cf.get_waiter("distribution_deployed").wait(
-                Id=dist_id, WaiterConfig={"Delay": delay, "MaxAttempts": max(1, self.params["wait_timeout"] // delay)}
+                Id=dist_id,
+                WaiterConfig={"Delay": delay, "MaxAttempts": max(1, int(self.params["wait_timeout"] // delay))},
             )
         except WaiterError as e:
             self.fail(f"cloudfront distribution {dist_id} was not deployed after {self.params['wait_timeout']} s: {e}")
@@ -1445,7 +1509,7 @@ def argument_spec():
                 price_class=dict(
                     type="str", choices=["PriceClass_100", "PriceClass_200", "PriceClass_All"], default="PriceClass_100"
                 ),
-                aliases=dict(type="list", elements="str", default=[]),
+                aliases=dict(type="list", elements="str"),
                 acm_certificate_arn=dict(type="str"),
                 ipv6=dict(type="bool", default=True),
                 http_version=dict(type="str", choices=["http1.1", "http2", "http2and3", "http3"], default="http2"),

@@ -295,6 +295,7 @@ skipped_calls:
 
 import contextlib
 import datetime
+import re
 
 with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing botocore
     import botocore.exceptions
@@ -315,6 +316,8 @@ from ansible.module_utils.reelle_aws import (
     aws_client,
     changed_attributes,
     differences,
+    paginate,
+    poll_seconds,
     tag_dict,
     tag_list,
 )
@@ -348,6 +351,28 @@ HEALTH_CHECK_FIELDS = {
 }
 # Fields that force a new target group.
 TG_IMMUTABLE = {"port": "Port", "protocol": "Protocol", "target_type": "TargetType", "vpc_id": "VpcId"}
+
+
+# Load balancer and target group names (ELBv2 API reference, CreateLoadBalancer/CreateTargetGroup Name): at most
+# 32 characters, only alphanumerics or hyphens, not beginning or ending with a hyphen; a load balancer name must
+# not begin with "internal-" (AWS prefixes internal load balancers' DNS names with it).
+NAME_CHARACTERS = re.compile(r"^[A-Za-z0-9-]*$")
+NAME_LENGTH = 32
+
+
+def name_problem(name, load_balancer):
+    """Why AWS would refuse this load balancer (or target group) name, or None."""
+    if name is None:
+        return None
+    if not 1 <= len(name) <= NAME_LENGTH:
+        return f"must be 1 to at most {NAME_LENGTH} characters (it has {len(name)})"
+    if not NAME_CHARACTERS.match(name):
+        return "may contain only ASCII letters, digits and hyphens"
+    if name.startswith("-") or name.endswith("-"):
+        return "must not begin or end with a hyphen"
+    if load_balancer and name.startswith("internal-"):
+        return 'must not begin with "internal-" (AWS reserves it for internal load balancers\' DNS names)'
+    return None
 
 
 def attribute_value(value):
@@ -446,7 +471,7 @@ class LoadBalancerManager:
     def listeners_by_port(self, lb_arn):
         if lb_arn in (None, UNKNOWN):
             return {}
-        found = self.elb.describe_listeners(aws_retry=True, LoadBalancerArn=lb_arn)["Listeners"]
+        found = paginate(self.elb, "describe_listeners", "Listeners", LoadBalancerArn=lb_arn)
         return {listener["Port"]: listener for listener in found}
 
     # --- target group -------------------------------------------------------
@@ -650,10 +675,10 @@ class LoadBalancerManager:
     def _wait(self):
         if not self.params["wait"] or self.module.check_mode:
             return
-        delay = 10
+        delay = poll_seconds(15)  # botocore's load_balancer_available waiter polls every 15 s
         self.elb.get_waiter("load_balancer_available").wait(
             Names=[self.name],
-            WaiterConfig={"Delay": delay, "MaxAttempts": max(1, self.params["wait_timeout"] // delay)},
+            WaiterConfig={"Delay": delay, "MaxAttempts": max(1, int(self.params["wait_timeout"] // delay))},
         )
 
     # --- certificate --------------------------------------------------------
@@ -676,8 +701,9 @@ class LoadBalancerManager:
 
     def _find_self_signed(self, domain):
         """The newest imported certificate for domain that carries this load balancer's marker tag."""
-        summaries = self.acm.list_certificates(aws_retry=True, Includes={"keyTypes": ["RSA_2048"]}).get(
-            "CertificateSummaryList", []
+        # ListCertificates is paginated (NextToken): the certificate may be on any page.
+        summaries = paginate(
+            self.acm, "list_certificates", "CertificateSummaryList", Includes={"keyTypes": ["RSA_2048"]}
         )
         candidates = [
             item
@@ -826,8 +852,9 @@ class LoadBalancerManager:
         ):
             self.module.fail_json(msg="https needs certificate_arn, or domain_name for a self-signed certificate")
         for label, value in (("name", self.name), ("target_group.name", self.tg_params.get("name"))):
-            if value is not None and (len(value) > 32 or not value.replace("-", "").isalnum() or value.startswith("-")):
-                self.module.fail_json(msg=f"{label} {value!r} must be at most 32 letters, digits and hyphens")
+            problem = name_problem(value, load_balancer=label == "name")
+            if problem:
+                self.module.fail_json(msg=f"{label} {value!r} {problem}")
 
     def ensure_present(self):
         lb = self.describe_load_balancer()
@@ -917,7 +944,10 @@ class LoadBalancerManager:
             # The target group and certificate stay in use until the load balancer is gone.
             self.elb.get_waiter("load_balancers_deleted").wait(
                 LoadBalancerArns=[arn],
-                WaiterConfig={"Delay": 5, "MaxAttempts": max(1, self.params["wait_timeout"] // 5)},
+                WaiterConfig={
+                    "Delay": poll_seconds(15),
+                    "MaxAttempts": max(1, int(self.params["wait_timeout"] // poll_seconds(15))),
+                },
             )
 
 

@@ -17,8 +17,11 @@ description:
   - A new task-definition revision is registered only when the desired definition differs
     from the latest C(ACTIVE) revision of the family, after normalising what ECS returns
     (defaults such as C(cpu=0), C(essential=true), C(hostPort), C(protocol=tcp), empty lists,
-    and the order of environment variables, secrets and port mappings). Tags alone are
-    re-tagged on the existing revision.
+    health-check timings 30/5/3, C(readOnly=false), C(versionConsistency=enabled), the EFS root
+    directory, a role given by name returned as an ARN, and the order of environment variables,
+    secrets and port mappings). Tags alone are re-tagged on the existing revision.
+  - CreateService sends a C(clientToken) derived from the request, so a create retried after a
+    lost answer does not make a second service.
   - The service's C(desiredCount) is set when the service is created; after that Application
     Auto Scaling owns it within its bounds, and the module leaves it alone unless
     O(service.force_desired_count=true). A desired count outside the bounds
@@ -68,6 +71,13 @@ options:
         description: CloudWatch Container Insights setting; unset leaves it alone.
         type: str
         choices: [enabled, disabled, enhanced]
+      retain:
+        description:
+          - With O(state=absent), leave the cluster (the service and its scaling still go). ECS refuses to delete a
+            cluster with registered container instances (C(ClusterContainsContainerInstancesException)), so an EC2
+            capacity provider's Auto Scaling group must go between this call and a last one without O(cluster.retain).
+        type: bool
+        default: false
   log_group:
     description: CloudWatch Logs group the containers log to (C(awslogs) driver).
     type: dict
@@ -510,9 +520,11 @@ from ansible.module_utils.reelle_aws import (
     ChangeSet,
     aws_client,
     changed_attributes,
+    client_token,
     differences,
     emulator_lacks,
     on_emulator,
+    paginate,
     sync_tags,
     tag_dict,
     tag_list,
@@ -521,6 +533,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 SCALABLE_DIMENSION = "ecs:service:DesiredCount"
+ECS_CLIENT_TOKEN_LENGTH = 36
 FARGATE_PROVIDERS = ("FARGATE", "FARGATE_SPOT")
 
 # Fargate's CPU units -> the task memory sizes (MiB) it accepts.
@@ -587,15 +600,55 @@ def _sort_key(item, keys):
     return tuple(str(item.get(key, "")) if isinstance(item, dict) else str(item) for key in keys)
 
 
+# What ECS fills in when a container definition leaves a key out (ECS API reference: ContainerDefinition,
+# HealthCheck, MountPoint, VolumeFrom, PortMapping, EFSVolumeConfiguration). terraform-provider-aws
+# (internal/service/ecs/task_definition_equivalency.go) reduces both sides the same way: containers and
+# environment/secrets sorted by name, essential defaulting to true, hostPort 0 dropped and, under awsvpc,
+# hostPort = containerPort. Normalising both sides keeps a definition AWS has completed equal to the one sent.
+# ContainerDefinition.versionConsistency: "By default, the value is enabled."
+DEFAULT_VERSION_CONSISTENCY = "enabled"
+# Flags whose default is false: ECS may return them as false or leave them out.
+CONTAINER_FALSE_FLAGS = ("disableNetworking", "privileged", "readonlyRootFilesystem", "interactive", "pseudoTerminal")
+# HealthCheck: "The default value is 30 seconds" (interval), 5 (timeout), 3 (retries); startPeriod is off.
+HEALTH_CHECK_DEFAULTS = {"interval": 30, "timeout": 5, "retries": 3}
+# Network modes where ECS sets the host port to the container port when it is left out.
+HOST_PORT_IS_CONTAINER_PORT = ("awsvpc", "host")
+
+
+def _normalise_port_mappings(mappings, network_mode):
+    for mapping in mappings:
+        mapping.setdefault("protocol", "tcp")
+        if mapping.get("hostPort") == 0:  # 0: a dynamic host port, as when left out (bridge)
+            del mapping["hostPort"]
+        if network_mode in HOST_PORT_IS_CONTAINER_PORT and "containerPort" in mapping:
+            mapping.setdefault("hostPort", mapping["containerPort"])
+
+
+def _drop_defaults(container):
+    """Remove what ECS reports for a key left out: cpu 0, false flags, readOnly false, versionConsistency."""
+    if container.get("cpu") == 0:
+        del container["cpu"]
+    if container.get("versionConsistency") == DEFAULT_VERSION_CONSISTENCY:
+        del container["versionConsistency"]
+    for flag in CONTAINER_FALSE_FLAGS:
+        if container.get(flag) is False:
+            del container[flag]
+    for key in ("mountPoints", "volumesFrom"):
+        for item in container.get(key, []):
+            if item.get("readOnly") is False:
+                del item["readOnly"]
+
+
 def normalise_container(container, network_mode):
     """A container definition with ECS's defaults applied and its sets sorted."""
     result = compact(copy.deepcopy(container))
     result.setdefault("essential", True)
-    if result.get("cpu") == 0:
-        del result["cpu"]
-    for mapping in result.get("portMappings", []):
-        mapping.setdefault("protocol", "tcp")
-        mapping.setdefault("hostPort", mapping.get("containerPort") if network_mode == "awsvpc" else 0)
+    _drop_defaults(result)
+    _normalise_port_mappings(result.get("portMappings", []), network_mode)
+    health = result.get("healthCheck")
+    if isinstance(health, dict):
+        for key, value in HEALTH_CHECK_DEFAULTS.items():
+            health.setdefault(key, value)
     for item in result.get("environment", []):
         item["value"] = env_string(item.get("value"))
     for key, identity in CONTAINER_SETS.items():
@@ -604,10 +657,23 @@ def normalise_container(container, network_mode):
     return result
 
 
+def normalise_volume(volume):
+    """A task volume with ECS's defaults (EFS root "/" and transit encryption DISABLED when left out)."""
+    result = compact(copy.deepcopy(volume))
+    efs = result.get("efsVolumeConfiguration")
+    if isinstance(efs, dict):
+        if efs.get("rootDirectory") == "/":
+            del efs["rootDirectory"]
+        if efs.get("transitEncryption") == "DISABLED":
+            del efs["transitEncryption"]
+    return result
+
+
 def normalise_task_definition(definition):
     """The managed part of a task definition, comparable with what ECS returns."""
     result = compact({key: copy.deepcopy(definition.get(key)) for key in TASK_DEFINITION_KEYS})
-    network_mode = result.get("networkMode", "bridge")
+    # "If no network mode is specified, the default is bridge" (RegisterTaskDefinition networkMode).
+    network_mode = result.setdefault("networkMode", "bridge")
     containers = [normalise_container(item, network_mode) for item in result.get("containerDefinitions", [])]
     result["containerDefinitions"] = sorted(containers, key=lambda item: str(item.get("name")))
     for key in ("cpu", "memory"):
@@ -616,8 +682,16 @@ def normalise_task_definition(definition):
     if "requiresCompatibilities" in result:
         result["requiresCompatibilities"] = sorted(result["requiresCompatibilities"])
     if "volumes" in result:
-        result["volumes"] = sorted(result["volumes"], key=lambda item: str(item.get("name")))
+        volumes = [normalise_volume(item) for item in result["volumes"]]
+        result["volumes"] = sorted(volumes, key=lambda item: str(item.get("name")))
     return result
+
+
+def same_role(desired, actual):
+    """A role given by name matches the ARN ECS returns for it (taskRoleArn accepts "the short name or full ARN")."""
+    if not desired or not actual or desired == actual or desired.startswith("arn:"):
+        return desired == actual
+    return actual.endswith(f":role/{desired}") or actual.endswith(f"/{desired}")
 
 
 def _label(item, index):
@@ -787,6 +861,8 @@ class Cluster(Part):
 
     def ensure_absent(self):
         name = self.params["cluster"]["name"]
+        if self.params["cluster"].get("retain"):
+            return
         if self.describe(name) is not None:
             self.changes.delete(f"ecs cluster {name}", self.client("ecs"), "ecs", "delete_cluster", cluster=name)
 
@@ -798,7 +874,7 @@ class LogGroup(Part):
             return None, None
         logs = self.client("logs")
         name = spec["name"]
-        found = logs.describe_log_groups(logGroupNamePrefix=name, aws_retry=True).get("logGroups", [])
+        found = paginate(logs, "describe_log_groups", "logGroups", logGroupNamePrefix=name)
         actual = next((item for item in found if item["logGroupName"] == name), None)
         resource = f"log group {name}"
         retention = spec.get("retention_days")
@@ -812,7 +888,7 @@ class LogGroup(Part):
             self.changes.note("log_group", None, {"name": name, "retention_in_days": retention})
             if self.module.check_mode:
                 return name, None
-            found = logs.describe_log_groups(logGroupNamePrefix=name, aws_retry=True).get("logGroups", [])
+            found = paginate(logs, "describe_log_groups", "logGroups", logGroupNamePrefix=name)
             actual = next(item for item in found if item["logGroupName"] == name)
             return name, actual.get("logGroupArn") or actual["arn"].removesuffix(":*")
         self._update(actual, spec)
@@ -876,6 +952,8 @@ class Secrets(Part):
             kwargs = {
                 "Name": name,
                 "SecretString": value,
+                # Idempotent create: a retry after a lost answer does not fail on the version it made.
+                "ClientRequestToken": client_token("secretsmanager", name),
                 "Description": spec.get("description"),
                 "KmsKeyId": spec.get("kms_key_id"),
                 "Tags": tag_list(self.tags) if self.tags else None,
@@ -975,6 +1053,9 @@ class TaskDefinition(Part):
         actual, actual_tags = self.latest(family)
         wanted = normalise_task_definition(desired)
         current = normalise_task_definition(actual) if actual else None
+        for key in ("taskRoleArn", "executionRoleArn"):
+            if current and same_role(wanted.get(key), current.get(key)):
+                wanted[key] = current[key]
         if current == wanted:
             arn = actual["taskDefinitionArn"]
             sync_tags(
@@ -1139,6 +1220,9 @@ class Service(Part):
         )
         kwargs = {key: value for key, value in kwargs.items() if value is not None}
         self.changes.note("service", None, kwargs)
+        # Idempotent create: the same service and request give the same token, so a CreateService retried after a
+        # lost answer returns the service already made. ECS allows "up to 36 ASCII characters" (CreateService).
+        kwargs["clientToken"] = client_token("ecs", "create_service", kwargs)[:ECS_CLIENT_TOKEN_LENGTH]
         created = self.changes.create(
             f"ecs service {spec['name']}", self.client("ecs"), "ecs", "create_service", **kwargs
         )
@@ -1257,8 +1341,9 @@ class Autoscaling(Part):
 
     def _policies(self):
         if self._found is None:
-            found = self.client("application-autoscaling").describe_scaling_policies(**self.scope(), aws_retry=True)
-            self._found = {item["PolicyName"]: item for item in found.get("ScalingPolicies", [])}
+            client = self.client("application-autoscaling")
+            found = paginate(client, "describe_scaling_policies", "ScalingPolicies", **self.scope())
+            self._found = {item["PolicyName"]: item for item in found}
         return self._found
 
     def _ensure_policy(self, policy):
@@ -1614,6 +1699,7 @@ def argument_spec():
             options=dict(
                 name=dict(type="str", required=True),
                 container_insights=dict(type="str", choices=["enabled", "disabled", "enhanced"]),
+                retain=dict(type="bool", default=False),
             ),
         ),
         log_group=dict(

@@ -23,16 +23,21 @@ description:
     O(ecs_deploy#module:service.capacity_provider_strategy)), while the cluster's default strategy
     (O(default_capacity_provider_strategy), FARGATE by default) serves one-off tasks and services that
     name no strategy; the eu-west-1 warm standby runs on Fargate."
-  - The AMI is O(image_id), or the value of the public SSM parameter O(image_parameter) (the
-    recommended ECS-optimized Amazon Linux 2023 AMI). A new launch-template version is created only when
-    the template data differs from the default version, and becomes the default version; the group
-    launches C($Default), so new instances use it (running instances are not replaced).
+  - The AMI is pinned, never following AWS's recommendation on its own. O(image_id) is an AMI id, or
+    C(latest) - the value of the public SSM parameter O(image_parameter) (the recommended ECS-optimized
+    Amazon Linux 2023 AMI) when the launch template is created, then the AMI of its default version
+    until O(image_update) moves it to the recommended one. When the recommended AMI differs from the one
+    used, the module warns (and returns it as RV(recommended_image_id)).
+  - A new launch-template version is created only when the template data differs from the default version,
+    and becomes the default version; the group launches C($Default), so new instances use it (running
+    instances are not replaced). Creates send a deterministic C(ClientToken); the launch template, the
+    group and the role are tagged when created.
   - The cluster is created when it does not exist (name, tags, capacity providers); its other settings
     (Container Insights) and tags belong to M(ecs_deploy).
   - The group's desired capacity is set on creation; afterwards ECS managed scaling owns it.
   - The IAM role, instance profile and launch template get O(tags) when created; tags of the group and
     the capacity provider are reconciled every run.
-  - A no-op run makes 7 read calls (6 with O(image_id)) - SSM C(GetParameter), IAM C(GetInstanceProfile)
+  - A no-op run makes 7 read calls - SSM C(GetParameter), IAM C(GetInstanceProfile)
     and C(ListAttachedRolePolicies), EC2 C(DescribeLaunchTemplateVersions), Auto Scaling
     C(DescribeAutoScalingGroups), ECS C(DescribeCapacityProviders) and C(DescribeClusters).
   - O(state=absent) takes the provider out of the cluster's providers and strategy, then deletes the
@@ -64,8 +69,18 @@ options:
     type: str
     default: m5.large
   image_id:
-    description: AMI of the instances; unset resolves O(image_parameter).
+    description:
+      - AMI of the instances (C(ami-...)), pinned.
+      - C(latest) - the recommended AMI (O(image_parameter)) when the launch template is created; afterwards
+        the template keeps its AMI unless O(image_update) is set.
     type: str
+    default: latest
+  image_update:
+    description:
+      - With O(image_id=latest), move the launch template to the currently recommended AMI (a new template
+        version; new instances only). Off - a newer recommended AMI is only reported as a warning.
+    type: bool
+    default: false
   image_parameter:
     description: Public SSM parameter holding the ECS-optimized AMI id.
     type: str
@@ -245,6 +260,11 @@ image_id:
   returned: when state is present
   type: str
   sample: ami-05fb4f257abd42992
+recommended_image_id:
+  description: The recommended ECS-optimized AMI (O(image_parameter)) read this run; null when it could not be read.
+  returned: when state is present
+  type: str
+  sample: ami-0fedcba9876543210
 instance_role_arn:
   description: ARN of the container-instance role; null when it would be created or was removed.
   returned: always
@@ -279,9 +299,13 @@ except ImportError:  # AnsibleAWSModule reports missing botocore
 from ansible.module_utils.reelle_aws import (
     ALLOW_MORE_PRESENT,
     ChangeSet,
+    arn,
     aws_client,
     changed_attributes,
+    client_token,
     differences,
+    paginate,
+    partition_for,
     sync_tags,
     tag_dict,
     tag_list,
@@ -289,7 +313,11 @@ from ansible.module_utils.reelle_aws import (
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-ECS_INSTANCE_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role"
+# The AWS managed policy of ECS container instances; its ARN is in the region's partition
+# (arn:aws-cn:iam::aws:policy/... in China, arn:aws-us-gov:... in GovCloud).
+ECS_INSTANCE_POLICY = "policy/service-role/AmazonEC2ContainerServiceforEC2Role"
+LATEST_IMAGE = "latest"
+_UNREAD = object()
 ASSUME_EC2 = {
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}],
@@ -352,6 +380,8 @@ class Ec2CapacityManager:
         self.name = self.params["name"]
         self.role_name = f"{self.name}-ecs-instance"
         self._clients = {}
+        self._template = _UNREAD
+        self._recommended = _UNREAD
 
     def client(self, service):
         if service not in self._clients:
@@ -412,7 +442,7 @@ class Ec2CapacityManager:
     def ensure_role(self):
         iam = self.client("iam")
         resource = f"iam role {self.role_name}"
-        policies = [ECS_INSTANCE_POLICY, *self.params["managed_policy_arns"]]
+        policies = [self.instance_policy_arn(), *self.params["managed_policy_arns"]]
         profile = self._instance_profile()
         roles = (profile or {}).get("Roles", [])
         role = next((item for item in roles if item["RoleName"] == self.role_name), None)
@@ -428,20 +458,17 @@ class Ec2CapacityManager:
             role = (made or {}).get("Role")
             attached = []
         else:
-            attached = [
-                item["PolicyArn"]
-                for item in iam.list_attached_role_policies(RoleName=self.role_name, aws_retry=True)["AttachedPolicies"]
-            ]
-        for arn in policies:
-            if arn not in attached:
+            attached = [item["PolicyArn"] for item in self._attached_policies()]
+        for policy_arn in policies:
+            if policy_arn not in attached:
                 self.changes.update(
                     resource,
-                    [f"policies.{arn.split('/')[-1]}"],
+                    [f"policies.{policy_arn.split('/')[-1]}"],
                     iam,
                     "iam",
                     "attach_role_policy",
                     RoleName=self.role_name,
-                    PolicyArn=arn,
+                    PolicyArn=policy_arn,
                 )
         profile_resource = f"iam instance profile {self.role_name}"
         if profile is None:
@@ -471,6 +498,13 @@ class Ec2CapacityManager:
             )
         return (role or {}).get("Arn")
 
+    def instance_policy_arn(self):
+        return arn(partition_for(self.module.region), "iam", "", "aws", ECS_INSTANCE_POLICY)
+
+    def _attached_policies(self):
+        # IAM lists are paginated (IsTruncated/Marker, 100 items a page by default): read every page.
+        return paginate(self.client("iam"), "list_attached_role_policies", "AttachedPolicies", RoleName=self.role_name)
+
     def _instance_profile(self):
         try:
             return self.client("iam").get_instance_profile(InstanceProfileName=self.role_name, aws_retry=True)[
@@ -487,11 +521,50 @@ class Ec2CapacityManager:
 
     # -- launch template
 
-    def image_id(self):
-        if self.params.get("image_id"):
-            return self.params["image_id"]
-        found = self.client("ssm").get_parameter(Name=self.params["image_parameter"], aws_retry=True)
-        return found["Parameter"]["Value"]
+    def recommended_image(self, required):
+        """The recommended ECS-optimized AMI (public SSM parameter), or None when it cannot be read and is optional."""
+        if self._recommended is _UNREAD:
+            try:
+                found = self.client("ssm").get_parameter(Name=self.params["image_parameter"], aws_retry=True)
+                self._recommended = found["Parameter"]["Value"]
+            except (BotoCoreError, ClientError) as error:
+                if required:
+                    raise
+                self.module.warn(
+                    f"Could not read the recommended ECS AMI ({self.params['image_parameter']}): {error}; "
+                    "the launch template keeps its AMI."
+                )
+                self._recommended = None
+        return self._recommended
+
+    def resolve_image(self):
+        """The AMI of the launch template: pinned, never drifting with AWS's recommendation.
+
+        image_id is an AMI id (the pin), or `latest`: the recommended AMI when the template is created,
+        then the AMI of the template's default version, moved to the recommended one only with
+        image_update. Either way a recommended AMI other than the one used is reported as a warning.
+        """
+        wanted = self.params.get("image_id") or LATEST_IMAGE
+        current = (self._default_version() or {}).get("LaunchTemplateData", {}).get("ImageId")
+        if wanted != LATEST_IMAGE:
+            image = wanted
+            recommended = self.recommended_image(required=False)
+        elif current is None or self.params.get("image_update"):
+            image = recommended = self.recommended_image(required=True)
+        else:
+            image = current
+            recommended = self.recommended_image(required=False)
+        if recommended and recommended != image:
+            how = (
+                "set image_update: true (or pin image_id to it) to roll it out"
+                if wanted == LATEST_IMAGE
+                else "pin image_id to it in the inventory to roll it out"
+            )
+            self.module.warn(
+                f"Launch template {self.name} uses AMI {image}; the recommended ECS-optimized AMI "
+                f"({self.params['image_parameter']}) is now {recommended}: {how} (new instances only)."
+            )
+        return image
 
     def template_data(self, image_id):
         params = self.params
@@ -521,6 +594,11 @@ class Ec2CapacityManager:
         return data
 
     def _default_version(self):
+        if self._template is _UNREAD:
+            self._template = self._describe_default_version()
+        return self._template
+
+    def _describe_default_version(self):
         try:
             found = self.client("ec2").describe_launch_template_versions(
                 LaunchTemplateName=self.name, Versions=["$Default"], aws_retry=True
@@ -539,6 +617,8 @@ class Ec2CapacityManager:
             kwargs = {"LaunchTemplateName": self.name, "LaunchTemplateData": wanted}
             if self.tags:
                 kwargs["TagSpecifications"] = [{"ResourceType": "launch-template", "Tags": tag_list(self.tags)}]
+            # Idempotent: the same name and data give the same token (EC2 ClientToken, up to 128 ASCII characters).
+            kwargs["ClientToken"] = client_token("ec2", "create_launch_template", self.name, wanted)
             self.changes.note("launch_template", None, wanted)
             made = self.changes.create(resource, ec2, "ec2", "create_launch_template", **kwargs)
             template = (made or {}).get("LaunchTemplate", {})
@@ -560,6 +640,9 @@ class Ec2CapacityManager:
             SourceVersion=str(actual["VersionNumber"]),
             LaunchTemplateData=wanted,
             VersionDescription=f"image {image_id}",
+            ClientToken=client_token(
+                "ec2", "create_launch_template_version", template_id, actual["VersionNumber"], wanted
+            ),
         )
         version = (made or {}).get("LaunchTemplateVersion", {}).get("VersionNumber")
         self.changes.update(
@@ -807,7 +890,7 @@ class Ec2CapacityManager:
 
     def ensure_present(self):
         self.validate()
-        image_id = self.image_id()
+        image_id = self.resolve_image()
         role_arn = self.ensure_role()
         template_id, version = self.ensure_template(image_id)
         group_arn = self.ensure_group()
@@ -821,6 +904,7 @@ class Ec2CapacityManager:
             launch_template_id=template_id,
             launch_template_version=version,
             image_id=image_id,
+            recommended_image_id=self._recommended if self._recommended is not _UNREAD else None,
             instance_role_arn=role_arn,
             instance_profile_name=self.role_name,
             cluster_capacity_providers=providers,
@@ -898,7 +982,7 @@ class Ec2CapacityManager:
         if self._role() is None:
             return
         resource = f"iam role {self.role_name}"
-        for item in iam.list_attached_role_policies(RoleName=self.role_name, aws_retry=True)["AttachedPolicies"]:
+        for item in self._attached_policies():
             self.changes.update(
                 resource,
                 [f"policies.{item['PolicyName']}"],
@@ -908,7 +992,7 @@ class Ec2CapacityManager:
                 RoleName=self.role_name,
                 PolicyArn=item["PolicyArn"],
             )
-        for name in iam.list_role_policies(RoleName=self.role_name, aws_retry=True)["PolicyNames"]:
+        for name in paginate(iam, "list_role_policies", "PolicyNames", RoleName=self.role_name):
             self.changes.update(
                 resource, [f"inline.{name}"], iam, "iam", "delete_role_policy", RoleName=self.role_name, PolicyName=name
             )
@@ -931,7 +1015,8 @@ def argument_spec():
         name=dict(type="str", required=True),
         cluster=dict(type="str", required=True),
         instance_type=dict(type="str", default="m5.large"),
-        image_id=dict(type="str"),
+        image_id=dict(type="str", default=LATEST_IMAGE),
+        image_update=dict(type="bool", default=False),
         image_parameter=dict(
             type="str", default="/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id"
         ),

@@ -92,9 +92,11 @@ options:
   auth_token_secret_name:
     description:
       - Name of the Secrets Manager secret holding the AUTH token (a plain string).
-      - When the secret is missing, the module generates a 64-character token, creates the secret and uses it.
-        When the group exists without AUTH, or the secret had to be created for an existing group, the token
-        is rotated in (AuthTokenUpdateStrategy V(ROTATE)).
+      - When the secret is missing, the module generates a 64-character token of letters and digits, creates the
+        secret and uses it. When the group exists without AUTH, or the secret had to be created for an existing
+        group, the token is rotated in (AuthTokenUpdateStrategy V(ROTATE)).
+      - "A stored token ElastiCache would refuse (it accepts 16-128 letters, digits and C(! & # $ ^ < > -)) fails
+        the module, naming the secret, before any ElastiCache call."
       - Requires O(transit_encryption). Not set leaves AUTH alone.
     type: str
   auth_token_secret_kms_key_id:
@@ -295,6 +297,7 @@ skipped_calls:
 import contextlib
 import re
 import secrets
+import string
 import time
 
 with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing botocore
@@ -304,9 +307,11 @@ from ansible.module_utils.reelle_aws import (
     ChangeSet,
     aws_client,
     changed_attributes,
+    client_token,
     differences,
     emulator_lacks,
     on_emulator,
+    poll_seconds,
     snake,
     tag_dict,
     tag_list,
@@ -317,6 +322,38 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_
 
 GROUP_ID = re.compile(r"^[A-Za-z](?!.*--)[A-Za-z0-9-]{0,39}(?<!-)$")
 POLL_SECONDS = 15
+
+# What ElastiCache accepts as an AUTH token: 16-128 printable ASCII characters, the only non-alphanumerics
+# being ! & # $ ^ < > - (ElastiCache user guide, "Authenticating with the AUTH command"; API reference,
+# CreateReplicationGroup AuthToken). The emulator accepts anything, AWS refuses the create.
+AUTH_TOKEN = re.compile(r"^[A-Za-z0-9!&#$^<>-]{16,128}$")
+AUTH_TOKEN_SPECIALS = "! & # $ ^ < > -"
+# Generated tokens use letters and digits only: valid in ElastiCache, and safe in URLs, shells and config files.
+AUTH_TOKEN_ALPHABET = string.ascii_letters + string.digits
+AUTH_TOKEN_LENGTH = 64
+
+
+_UNREAD = object()
+
+
+def generate_auth_token(length=AUTH_TOKEN_LENGTH):
+    """A random AUTH token of letters and digits, with at least one upper, one lower case letter and one digit."""
+    while True:
+        token = "".join(secrets.choice(AUTH_TOKEN_ALPHABET) for _ in range(length))
+        if any(c.isupper() for c in token) and any(c.islower() for c in token) and any(c.isdigit() for c in token):
+            return token
+
+
+def auth_token_problem(token):
+    """Why ElastiCache would refuse this AUTH token (without quoting it), or None."""
+    if not isinstance(token, str):
+        return "it is not a plain string"
+    if not 16 <= len(token) <= 128:
+        return f"it has {len(token)} characters, not 16 to 128"
+    if not AUTH_TOKEN.match(token):
+        return f"it contains characters other than letters, digits and {AUTH_TOKEN_SPECIALS}"
+    return None
+
 
 # Attributes that ElastiCache changes only by replacing the group.
 REPLACEMENT_ATTRIBUTES = ("cluster_mode", "transit_encryption", "at_rest_encryption", "kms_key_id", "port")
@@ -410,6 +447,8 @@ class ReplicationGroupManager:
         self.changes = ChangeSet(module)
         self.ec = aws_client(module, "elasticache")
         self._sm = None
+        self._secret = _UNREAD
+        self._token = None
 
     # --- helpers ------------------------------------------------------------
 
@@ -517,7 +556,7 @@ class ReplicationGroupManager:
                 self.fail(
                     f"Timed out after {self.params['wait_timeout']} s waiting for {self.resource}: {group['Status']}"
                 )
-            time.sleep(POLL_SECONDS)
+            time.sleep(poll_seconds(POLL_SECONDS))
 
     def settle(self, response, group):
         """After a call that was made, wait until the group is available again."""
@@ -556,19 +595,42 @@ class ReplicationGroupManager:
             return None
 
     def read_token(self, name):
-        token = self.sm.get_secret_value(aws_retry=True, SecretId=name)["SecretString"]
-        self.module.no_log_values.add(token)
-        return token
+        """The stored AUTH token (read once), refused when ElastiCache would refuse it."""
+        if self._token is None:
+            token = self.sm.get_secret_value(aws_retry=True, SecretId=name).get("SecretString")
+            if isinstance(token, str):
+                self.module.no_log_values.add(token)
+            problem = auth_token_problem(token)
+            if problem:
+                self.fail(
+                    f"The AUTH token stored in Secrets Manager secret {name} would be rejected by ElastiCache: "
+                    f"{problem}. ElastiCache accepts 16-128 letters, digits and {AUTH_TOKEN_SPECIALS}. Put a valid "
+                    f"token in the secret (or delete the secret so that the module generates one), then run again."
+                )
+            self._token = token
+        return self._token
+
+    def check_stored_token(self):
+        """Before any ElastiCache call: find the AUTH secret and refuse a stored token AWS would reject.
+
+        A token is stored first and reused on every run, so a bad one fails every create or rotation.
+        """
+        name = self.params["auth_token_secret_name"]
+        if not name:
+            return
+        self._secret = self.describe_secret(name)
+        if self._secret is not None and not self._secret.get("DeletedDate"):
+            self.read_token(name)
 
     def ensure_secret(self):
         """The AUTH secret: (arn, token when it was generated now)."""
         name = self.params["auth_token_secret_name"]
         if not name:
             return None, None
-        secret = self.describe_secret(name)
+        secret = self.describe_secret(name) if self._secret is _UNREAD else self._secret
         resource = f"secret {name}"
         if secret is None:
-            token = secrets.token_urlsafe(48)
+            token = generate_auth_token()
             self.module.no_log_values.add(token)
             created = self.changes.create(
                 resource,
@@ -579,6 +641,8 @@ class ReplicationGroupManager:
                     Name=name,
                     Description=f"AUTH token of ElastiCache replication group {self.group_id}",
                     SecretString=token,
+                    # Idempotent: a create retried after a lost answer does not fail on the version it made.
+                    ClientRequestToken=client_token("secretsmanager", name, self.group_id),
                     KmsKeyId=self.params["auth_token_secret_kms_key_id"],
                     Tags=tag_list(self.params["tags"]) if self.params["tags"] else None,
                 ),
@@ -887,6 +951,7 @@ class ReplicationGroupManager:
 
     def ensure_present(self):
         self.validate()
+        self.check_stored_token()
         group = self.describe_group()
         if group is not None and group["Status"] in ("deleting", "deleted"):
             self.fail(f"{self.resource} is being deleted; run again once it is gone")
@@ -940,7 +1005,7 @@ class ReplicationGroupManager:
         while self.describe_group() is not None:
             if time.monotonic() >= deadline:
                 self.fail(f"Timed out after {self.params['wait_timeout']} s waiting for {self.resource} to be deleted")
-            time.sleep(POLL_SECONDS)
+            time.sleep(poll_seconds(POLL_SECONDS))
         return True
 
     def delete_subnet_group(self):

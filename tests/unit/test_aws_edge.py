@@ -403,6 +403,7 @@ def test_normalises_the_emulators_cloudfront_quirks():
 def aws(monkeypatch):
     """Real AWS request shapes: no emulator; the module's clients are stubbed."""
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("REELLE_AWS_TARGET", raising=False)
     clients, stubs = {}, {}
     for service in ("apigatewayv2",):
         clients[service] = boto3.client(
@@ -491,3 +492,237 @@ def test_update_stage_is_skipped_on_the_emulator(emulator, capsys):
     result = run(args, capsys)
     assert result["changes"][0]["attributes"] == ["AccessLogSettings"]
     assert result["skipped_calls"] == ["apigatewayv2:update_stage"]
+
+
+# --- CloudFront on AWS: keep what the module does not manage -----------------
+
+DIST_ID = "E2QWRUHAPOMQZL"
+DIST_ARN = f"arn:aws:cloudfront::123456789012:distribution/{DIST_ID}"
+
+
+@pytest.fixture
+def cf(monkeypatch):
+    """A stubbed CloudFront client on AWS (no emulator)."""
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("REELLE_AWS_TARGET", raising=False)
+    client = boto3.client("cloudfront", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    stub = Stubber(client)
+    stub.activate()
+
+    def make(self, service, retry_decorator=None, **kwargs):
+        assert service == "cloudfront", service
+        return RetryingBotoClientWrapper(client, retry_decorator) if retry_decorator else client
+
+    monkeypatch.setattr(AnsibleAWSModule, "client", make)
+    yield stub
+    stub.assert_no_pending_responses()
+
+
+def unmanaged_config(origin="old.example.com"):
+    """A distribution as AWS returns it, with settings the module does not manage."""
+    return {
+        "CallerReference": "made-by-hand-2024",
+        "Aliases": {"Quantity": 1, "Items": ["api.example.com"]},
+        "DefaultRootObject": "",
+        "Origins": {
+            "Quantity": 2,
+            "Items": [
+                {
+                    "Id": "api",
+                    "DomainName": origin,
+                    "OriginPath": "/v1",
+                    "CustomHeaders": {"Quantity": 1, "Items": [{"HeaderName": "X-Origin-Verify", "HeaderValue": "s"}]},
+                    "CustomOriginConfig": {
+                        "HTTPPort": 80,
+                        "HTTPSPort": 443,
+                        "OriginProtocolPolicy": "https-only",
+                        "OriginSslProtocols": {"Quantity": 1, "Items": ["TLSv1.2"]},
+                        "OriginReadTimeout": 60,
+                        "OriginKeepaliveTimeout": 5,
+                    },
+                    "ConnectionAttempts": 3,
+                    "ConnectionTimeout": 10,
+                },
+                {
+                    "Id": "static",
+                    "DomainName": "static.s3.amazonaws.com",
+                    "S3OriginConfig": {"OriginAccessIdentity": ""},
+                },
+            ],
+        },
+        "DefaultCacheBehavior": {
+            "TargetOriginId": "api",
+            "ViewerProtocolPolicy": "redirect-to-https",
+            "AllowedMethods": {
+                "Quantity": 7,
+                "Items": ["GET", "HEAD", "POST", "PUT", "PATCH", "OPTIONS", "DELETE"],
+                "CachedMethods": {"Quantity": 2, "Items": ["GET", "HEAD"]},
+            },
+            "Compress": True,
+            "CachePolicyId": "4135ea2d-6df8-44a3-9df3-4b5a84be39ad",
+            "FunctionAssociations": {
+                "Quantity": 1,
+                "Items": [
+                    {"FunctionARN": "arn:aws:cloudfront::123456789012:function/rw", "EventType": "viewer-request"}
+                ],
+            },
+            "ResponseHeadersPolicyId": "67f7725c-6f97-4210-82d7-5512b31e9d03",
+        },
+        "CacheBehaviors": {"Quantity": 0},
+        "CustomErrorResponses": {
+            "Quantity": 1,
+            "Items": [
+                {"ErrorCode": 503, "ResponsePagePath": "/503.html", "ResponseCode": "503", "ErrorCachingMinTTL": 10}
+            ],
+        },
+        "Comment": "t-edge API",
+        "Logging": {"Enabled": True, "IncludeCookies": True, "Bucket": "logs.s3.amazonaws.com", "Prefix": "cf/"},
+        "PriceClass": "PriceClass_100",
+        "Enabled": True,
+        "ViewerCertificate": {
+            "ACMCertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/abc",
+            "SSLSupportMethod": "sni-only",
+            "MinimumProtocolVersion": "TLSv1.2_2021",
+        },
+        "Restrictions": {"GeoRestriction": {"RestrictionType": "blacklist", "Quantity": 1, "Items": ["KP"]}},
+        "WebACLId": "arn:aws:wafv2:us-east-1:123456789012:global/webacl/edge/abc",
+        "HttpVersion": "http2",
+        "IsIPV6Enabled": True,
+    }
+
+
+def summary_of(config):
+    return dict(
+        {key: config[key] for key in config if key not in ("CallerReference", "Logging", "DefaultRootObject")},
+        Id=DIST_ID,
+        ARN=DIST_ARN,
+        Status="Deployed",
+        LastModifiedTime="2026-01-01T00:00:00Z",
+        DomainName="d111111abcdef8.cloudfront.net",
+        Staging=False,
+    )
+
+
+def test_an_update_keeps_every_setting_the_module_does_not_manage(cf, capsys):
+    current = unmanaged_config()
+    cf.add_response(
+        "list_distributions",
+        {
+            "DistributionList": {
+                "Marker": "",
+                "MaxItems": 100,
+                "IsTruncated": False,
+                "Quantity": 1,
+                "Items": [summary_of(current)],
+            }
+        },
+        {},
+    )
+    cf.add_response("get_distribution_config", {"DistributionConfig": current, "ETag": "E1"}, {"Id": DIST_ID})
+    wanted = json.loads(json.dumps(current))
+    wanted["Origins"]["Items"][0]["DomainName"] = "new.example.com"
+    cf.add_response(
+        "update_distribution",
+        {
+            "Distribution": {
+                "Id": DIST_ID,
+                "ARN": DIST_ARN,
+                "Status": "InProgress",
+                "LastModifiedTime": "2026-01-01T00:00:00Z",
+                "InProgressInvalidationBatches": 0,
+                "DomainName": "d111111abcdef8.cloudfront.net",
+                "DistributionConfig": wanted,
+            },
+            "ETag": "E2",
+        },
+        {"Id": DIST_ID, "IfMatch": "E1", "DistributionConfig": wanted},
+    )
+    args = {
+        "name": "t-edge",
+        "region": "us-east-1",
+        "cloudfront": {
+            "origin_domain_name": "new.example.com",
+            "cache_policy_id": "4135ea2d-6df8-44a3-9df3-4b5a84be39ad",
+            "acm_certificate_arn": "arn:aws:acm:us-east-1:123456789012:certificate/abc",
+        },
+    }
+    result = run(args, capsys)
+    assert not result.get("failed"), result.get("msg")
+    assert result["changes"] == [
+        {"action": "update", "resource": "cloudfront distribution t-edge API", "attributes": ["origin.domain_name"]}
+    ]
+
+
+def test_a_create_sends_a_deterministic_caller_reference(cf, capsys):
+    references = []
+
+    class Reference:
+        __hash__ = None
+
+        def __eq__(self, other):
+            references.append(other)
+            return True
+
+    for _ in range(2):
+        cf.add_response(
+            "list_distributions",
+            {"DistributionList": {"Marker": "", "MaxItems": 100, "IsTruncated": False, "Quantity": 0}},
+            {},
+        )
+        cf.add_response(
+            "create_distribution",
+            {
+                "Distribution": {
+                    "Id": DIST_ID,
+                    "ARN": DIST_ARN,
+                    "Status": "InProgress",
+                    "LastModifiedTime": "2026-01-01T00:00:00Z",
+                    "InProgressInvalidationBatches": 0,
+                    "DomainName": "d1.cloudfront.net",
+                    "DistributionConfig": unmanaged_config(),
+                },
+                "ETag": "E1",
+                "Location": "x",
+            },
+            {"DistributionConfig": Reference()},
+        )
+        args = {"name": "t-edge", "region": "us-east-1", "cloudfront": {"origin_domain_name": "new.example.com"}}
+        assert not run(args, capsys).get("failed")
+    first, second = (config["CallerReference"] for config in references)
+    assert first == second and "t-edge" in first
+
+
+def test_the_deploy_waiter_polls_at_cloudfronts_pace_scaled_in_tests(monkeypatch):
+    seen = {}
+
+    class Waiter:
+        def wait(self, **kwargs):
+            seen.update(kwargs["WaiterConfig"])
+
+    class Client:
+        def get_waiter(self, name):
+            assert name == "distribution_deployed"
+            return Waiter()
+
+    monkeypatch.delenv("REELLE_AWS_TARGET", raising=False)
+    monkeypatch.setenv("REELLE_AWS_TIME_SCALE", "0.1")
+    manager = module_under_test.EdgeManager.__new__(module_under_test.EdgeManager)
+    manager.params = {"wait_timeout": 1800}
+    manager._clients = {"cloudfront": Client()}
+    manager.wait_deployed(DIST_ID)
+    assert seen["Delay"] == pytest.approx(3.0)
+    assert seen["MaxAttempts"] == 600
+
+
+@pytest.mark.parametrize(("region", "partition"), [("us-east-1", "aws"), ("cn-north-1", "aws-cn")])
+def test_the_api_arn_is_in_the_regions_partition(region, partition):
+    manager = module_under_test.EdgeManager.__new__(module_under_test.EdgeManager)
+
+    class Meta:
+        region_name = region
+
+    class Client:
+        meta = Meta()
+
+    manager._clients = {"apigatewayv2": Client()}
+    assert manager.api_arn("a1") == f"arn:{partition}:apigateway:{region}::/apis/a1"

@@ -321,7 +321,7 @@ def test_certificate_of_another_load_balancer_is_not_taken(capsys, lb):
     ("override", "message"),
     [
         ({"name": "x" * 33}, "at most 32"),
-        ({"name": "bad_name"}, "at most 32"),
+        ({"name": "bad_name"}, "letters, digits and hyphens"),
         ({"domain_name": None}, "needs certificate_arn, or domain_name"),
         ({"target_group": {"name": "unit-lb-no-port"}}, "target_group (with name and port) is required"),
         ({"subnets": None}, "subnets (at least two"),
@@ -371,3 +371,102 @@ def test_absent_deletes_everything_and_respects_deletion_protection(capsys, lb):
     assert target_groups(lb.tg) == []
     assert certificates(lb.domain) == []
     assert not run(capsys, absent)["changed"]
+
+
+# --- AWS's rules and pages, without the emulator -----------------------------
+
+# CreateLoadBalancer/CreateTargetGroup Name: at most 32 characters, only alphanumerics or hyphens, not beginning or
+# ending with a hyphen; a load balancer name must not begin with "internal-" (ELBv2 API reference).
+BAD_NAMES = [
+    ("x" * 33, "at most 32"),
+    ("bad_name", "letters, digits and hyphens"),
+    ("-leading", "begin or end with a hyphen"),
+    ("trailing-", "begin or end with a hyphen"),
+    ("caf\u00e9-lb", "letters, digits and hyphens"),
+    ("", "at most 32"),
+]
+
+
+class ValidatingModule:
+    """Enough of AnsibleAWSModule for validate(): parameters and a fail_json that stops."""
+
+    class Failed(Exception):
+        pass
+
+    def __init__(self, **params):
+        defaults = {name: spec.get("default") for name, spec in aws_load_balancer.argument_spec().items()}
+        self.params = dict(defaults, state="present", https=False, **params)
+        self.check_mode = False
+
+    def fail_json(self, **kwargs):
+        raise self.Failed(kwargs["msg"])
+
+
+def validate(**params):
+    module = ValidatingModule(**params)
+    manager = aws_load_balancer.LoadBalancerManager.__new__(aws_load_balancer.LoadBalancerManager)
+    manager.module, manager.params, manager.name = module, module.params, module.params["name"]
+    manager.tg_params = module.params["target_group"] or {}
+    manager.validate()
+
+
+@pytest.mark.parametrize(("name", "message"), [*BAD_NAMES, ("internal-api", 'must not begin with "internal-"')])
+def test_bad_load_balancer_names_are_refused_before_any_call(name, message):
+    with pytest.raises(ValidatingModule.Failed) as failed:
+        validate(name=name, target_group={"name": "tg-ok", "port": 80})
+    assert message in str(failed.value) and f"name {name!r}" in str(failed.value)
+
+
+@pytest.mark.parametrize(("name", "message"), BAD_NAMES)
+def test_bad_target_group_names_are_refused_before_any_call(name, message):
+    with pytest.raises(ValidatingModule.Failed) as failed:
+        validate(name="lb-ok", target_group={"name": name, "port": 80})
+    assert message in str(failed.value) and "target_group.name" in str(failed.value)
+
+
+@pytest.mark.parametrize("name", ["a", "reelle-prod-alb", "A1-b2-C3", "x" * 32, "internal"])
+def test_good_names_pass(name):
+    validate(name=name, target_group={"name": name, "port": 80})
+
+
+def test_internal_prefix_is_allowed_for_target_groups():
+    validate(name="lb-ok", target_group={"name": "internal-tg", "port": 80})
+
+
+def test_the_self_signed_certificate_is_found_on_a_later_acm_page(monkeypatch):
+    from ansible.module_utils.reelle_aws import RETRY
+    from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
+    from botocore.stub import Stubber
+
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("REELLE_AWS_TARGET", raising=False)
+    client = boto3.client("acm", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    arn = "arn:aws:acm:us-east-1:123456789012:certificate/2"
+    with Stubber(client) as stub:
+        includes = {"Includes": {"keyTypes": ["RSA_2048"]}}
+        stub.add_response(
+            "list_certificates",
+            {
+                "CertificateSummaryList": [
+                    {"CertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/1", "DomainName": "other.test"}
+                ],
+                "NextToken": "t1",
+            },
+            includes,
+        )
+        stub.add_response(
+            "list_certificates",
+            {"CertificateSummaryList": [{"CertificateArn": arn, "DomainName": "lb.test", "Type": "IMPORTED"}]},
+            dict(includes, NextToken="t1"),
+        )
+        stub.add_response(
+            "list_tags_for_certificate",
+            {"Tags": [{"Key": aws_load_balancer.MARKER_TAG, "Value": "lb-ok"}]},
+            {"CertificateArn": arn},
+        )
+        manager = aws_load_balancer.LoadBalancerManager.__new__(aws_load_balancer.LoadBalancerManager)
+        manager.name = "lb-ok"
+        manager._acm = RetryingBotoClientWrapper(client, RETRY)
+        found = manager._find_self_signed("lb.test")
+        stub.assert_no_pending_responses()
+    assert found["CertificateArn"] == arn

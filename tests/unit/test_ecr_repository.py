@@ -157,3 +157,89 @@ def test_absent_refuses_images_without_force_delete(key, capsys):
     removed = run({"region": REGION, "name": NAME, "state": "absent", "force_delete": True}, capsys)
     assert removed["changed"] is True and ecr().describe_repositories()["repositories"] == []
     assert run({"region": REGION, "name": NAME, "state": "absent"}, capsys)["changed"] is False
+
+
+# --- every AWS call of the modules this team owns is retried ------------------
+
+import ast  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+MODULES = Path(__file__).resolve().parents[2] / "plugins" / "modules"
+AWS_CALL = (
+    "describe_",
+    "list_",
+    "get_",
+    "create_",
+    "put_",
+    "update_",
+    "modify_",
+    "delete_",
+    "register_",
+    "deregister_",
+    "tag_",
+    "untag_",
+    "add_",
+    "remove_",
+    "attach_",
+    "detach_",
+    "import_",
+    "restore_",
+    "enable_",
+    "disable_",
+    "set_",
+    "change_",
+)
+NOT_API_CALLS = {"get_paginator", "get_waiter", "get_partition_for_region"}
+
+
+def calls_without_retry(path):
+    """`<client>.<operation>(...)` calls that do not pass aws_retry=True (ChangeSet and helpers excluded)."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        name, receiver = node.func.attr, ast.unparse(node.func.value)
+        if not name.startswith(AWS_CALL) or name in NOT_API_CALLS:
+            continue
+        if receiver in ("self", "self.changes", "changes", "module", "self.module") or receiver.endswith("changes"):
+            continue
+        if not isinstance(node.func.value, ast.Name | ast.Attribute):  # a builder chain, not a client
+            continue
+        if any(keyword.arg == "aws_retry" for keyword in node.keywords):
+            continue
+        found.append(f"{path.name}:{node.lineno} {receiver}.{name}")
+    return found
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "ecr_repository",
+        "ecs_deploy",
+        "ecs_ec2_capacity",
+        "aws_edge",
+        "aws_load_balancer",
+        "elasticache_replication_group",
+    ],
+)
+def test_every_aws_call_passes_aws_retry(module):
+    assert calls_without_retry(MODULES / f"{module}.py") == []
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "ecr_repository",
+        "ecs_deploy",
+        "ecs_ec2_capacity",
+        "aws_edge",
+        "aws_load_balancer",
+        "elasticache_replication_group",
+    ],
+)
+def test_no_arn_is_written_in_the_aws_partition(module):
+    """ARNs are built with partition_for()/arn(); `arn:aws:` appears only in documentation samples."""
+    source = (MODULES / f"{module}.py").read_text()
+    code = source[source.index('"""\n\nimport') if '"""\n\nimport' in source else 0 :]
+    code_lines = [line for line in code.splitlines() if "arn:aws:" in line and not line.strip().startswith("#")]
+    assert code_lines == []

@@ -445,6 +445,21 @@ def test_absent_removes_service_autoscaling_and_cluster(emulator, upstream, caps
     assert run(absent, capsys=capsys)["changed"] is False
 
 
+def test_absent_with_a_retained_cluster_leaves_it_for_its_ec2_capacity(emulator, upstream, capsys):
+    # ECS refuses DeleteCluster while container instances are registered: the role removes
+    # the service, then the EC2 capacity, then the cluster (a last call without retain).
+    run(deploy_args(upstream), capsys=capsys)
+    cluster = {"name": "reelle-test", "retain": True}
+    absent = {"region": REGION, "state": "absent", "cluster": cluster, "service": {"name": "backend"}}
+    removed = run(absent, capsys=capsys)
+    assert [row["action"] for row in removed["changes"]] == ["delete"] * 3
+    assert all("cluster" not in row["resource"] for row in removed["changes"])
+    assert ecs_client().describe_clusters(clusters=["reelle-test"])["clusters"][0]["status"] == "ACTIVE"
+    last = run({"region": REGION, "state": "absent", "cluster": {"name": "reelle-test"}}, capsys=capsys)
+    assert [row["resource"] for row in last["changes"]] == ["ecs cluster reelle-test"]
+    assert ecs_client().describe_clusters(clusters=["reelle-test"])["clusters"][0]["status"] == "INACTIVE"
+
+
 # --- Stubber: what the emulator cannot show ---------------------------------------
 
 
@@ -472,6 +487,7 @@ class FakeModule:
 def aws(monkeypatch):
     """Clients aimed at AWS (no emulator endpoint), each with a Stubber."""
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("REELLE_AWS_TARGET", raising=False)
     for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}.items():
         monkeypatch.setenv(key, value)
     clients, stubs = {}, {}
@@ -575,6 +591,7 @@ def test_waiter_times_out_with_a_clear_message(aws):
 def test_waiter_skips_on_the_emulator(aws, monkeypatch):
     clients, _ = aws
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1")
+    monkeypatch.setenv("REELLE_AWS_TARGET", "emulator")
     part = waiter(clients)
     rollout = part.wait(service_with(deployment("ecs-svc/2", "IN_PROGRESS")))
     assert rollout["state"] == "IN_PROGRESS" and rollout["waited"] is False
@@ -789,6 +806,7 @@ def test_create_service_request_shape(aws):
                 "maximumPercent": 200,
             },
             "tags": [{"key": "project", "value": "reelle"}, {"key": "environment", "value": "test"}],
+            "clientToken": ANY,
         },
     )
     module = FakeModule(params, clients)
@@ -925,6 +943,7 @@ def test_capacity_provider_strategy_request_shapes_on_aws(aws):
             "capacityProviderStrategy": strategy,
             "schedulingStrategy": "REPLICA",
             "networkConfiguration": network,
+            "clientToken": ANY,
         },
     )
     module = FakeModule(params, clients)
@@ -967,3 +986,217 @@ def test_capacity_provider_strategy_request_shapes_on_aws(aws):
             "attributes": ["capacityProviderStrategy", "forceNewDeployment"],
         }
     ]
+
+
+# --- comparing with what ECS returns on AWS -------------------------------------
+
+
+def _as_aws_returns(params, secret_arn):
+    """What DescribeTaskDefinition answers on AWS for the module's registration: ECS's defaults filled in."""
+    spec = params["task_definition"]
+    containers = []
+    for given in spec["container_definitions"]:
+        container = copy.deepcopy(given)
+        container.setdefault("cpu", 0)
+        container.setdefault("essential", True)
+        for mapping in container.get("portMappings", []):
+            mapping.setdefault("protocol", "tcp")
+            mapping.setdefault("hostPort", mapping["containerPort"])
+        container["environment"] = list(
+            reversed([{"name": item["name"], "value": str(item["value"])} for item in container.get("environment", [])])
+        )
+        for item in container.get("secrets", []):
+            item["valueFrom"] = secret_arn
+        for item in container.get("mountPoints", []):
+            item.setdefault("readOnly", False)
+        if "healthCheck" in container:
+            container["healthCheck"] = dict({"interval": 30, "timeout": 5, "retries": 3}, **container["healthCheck"])
+        if "logConfiguration" in container:
+            container["logConfiguration"]["secretOptions"] = []
+        container.setdefault("mountPoints", [])
+        container.update(volumesFrom=[], systemControls=[], versionConsistency="enabled")
+        containers.append(container)
+    volumes = copy.deepcopy(spec.get("volumes") or [])
+    for volume in volumes:
+        efs = volume.get("efsVolumeConfiguration")
+        if efs:
+            efs.setdefault("rootDirectory", "/")
+            efs.setdefault("transitEncryption", "DISABLED")
+    return {
+        "taskDefinitionArn": f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/reelle-test-backend:4",
+        "containerDefinitions": list(reversed(containers)),
+        "family": spec["family"],
+        "taskRoleArn": f"arn:aws:iam::{ACCOUNT}:role/reelle-test-task",
+        "executionRoleArn": spec["execution_role_arn"],
+        "networkMode": "awsvpc",
+        "revision": 4,
+        "volumes": volumes,
+        "status": "ACTIVE",
+        "requiresAttributes": [{"name": "com.amazonaws.ecs.capability.logging-driver.awslogs"}],
+        "placementConstraints": [],
+        "compatibilities": ["EC2", "FARGATE"],
+        "runtimePlatform": {"cpuArchitecture": "X86_64", "operatingSystemFamily": "LINUX"},
+        "requiresCompatibilities": ["FARGATE"],
+        "cpu": "512",
+        "memory": "1024",
+        "registeredAt": datetime(2026, 1, 2, tzinfo=UTC),
+        "registeredBy": f"arn:aws:sts::{ACCOUNT}:assumed-role/deployer/ci",
+    }
+
+
+def test_a_definition_as_aws_returns_it_registers_nothing(aws):
+    """ECS fills in defaults (essential, protocol, hostPort, cpu 0, empty lists, health-check timings, EFS root,
+    readOnly false, versionConsistency) and reorders lists; none of that is a change."""
+    clients, stubs = aws
+    upstream = {"roles": {"x": f"arn:aws:iam::{ACCOUNT}:role/reelle-test-exec", "t": "reelle-test-task"}}
+    params = {
+        "task_definition": copy.deepcopy(
+            deploy_args(dict(upstream, subnets=[], group="", target_group=""))["task_definition"]
+        ),
+        "tags": None,
+        "purge_tags": True,
+    }
+    spec = params["task_definition"]
+    spec.update(network_mode="awsvpc", requires_compatibilities=["FARGATE"])
+    spec["volumes"] = [{"name": "data", "efsVolumeConfiguration": {"fileSystemId": "fs-0123"}}]
+    backend = spec["container_definitions"][0]
+    backend["healthCheck"] = {"command": ["CMD-SHELL", "curl -f http://localhost:7777/health || exit 1"]}
+    backend["mountPoints"] = [{"sourceVolume": "data", "containerPath": "/data"}]
+    secret_arn = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:reelle-test/datadog-api-key-AbCdEf"
+    stubs["ecs"].add_response(
+        "describe_task_definition",
+        {"taskDefinition": _as_aws_returns(params, secret_arn), "tags": []},
+        {"taskDefinition": "reelle-test-backend", "include": ["TAGS"]},
+    )
+    module = FakeModule(params, clients)
+    part = ecs_deploy.TaskDefinition(module, ecs_deploy.ChangeSet(module))
+    arn, registered = part.ensure_present({"reelle-test/datadog-api-key": secret_arn})
+    assert part.changes.changes == []
+    assert registered is False and arn.endswith(":4")
+
+
+@pytest.mark.parametrize(
+    ("desired", "returned", "paths"),
+    [
+        # A health check timing the user sets that is not AWS's default is a change.
+        (
+            {"name": "a", "healthCheck": {"command": ["CMD", "true"], "interval": 10}},
+            {"name": "a", "healthCheck": {"command": ["CMD", "true"], "interval": 30, "timeout": 5, "retries": 3}},
+            ["healthCheck.interval"],
+        ),
+        # readOnly true is not the default.
+        (
+            {"name": "a", "mountPoints": [{"sourceVolume": "d", "containerPath": "/d", "readOnly": True}]},
+            {"name": "a", "mountPoints": [{"sourceVolume": "d", "containerPath": "/d", "readOnly": False}]},
+            ["mountPoints[0].readOnly"],
+        ),
+        # Under bridge, hostPort 0 (dynamic) is what ECS returns for an unset one; a fixed one differs.
+        (
+            {"name": "a", "portMappings": [{"containerPort": 80, "hostPort": 8080}]},
+            {"name": "a", "portMappings": [{"containerPort": 80, "hostPort": 0, "protocol": "tcp"}]},
+            ["portMappings[0].hostPort"],
+        ),
+    ],
+)
+def test_defaults_only_hide_what_aws_fills_in(desired, returned, paths):
+    left = ecs_deploy.normalise_container(desired, "bridge")
+    right = ecs_deploy.normalise_container(returned, "bridge")
+    assert ecs_deploy.diff_paths(left, right) == paths
+
+
+def test_bridge_dynamic_host_port_is_not_a_change():
+    desired = {"name": "a", "portMappings": [{"containerPort": 80}]}
+    returned = {"name": "a", "portMappings": [{"containerPort": 80, "hostPort": 0, "protocol": "tcp"}]}
+    assert ecs_deploy.normalise_container(desired, "bridge") == ecs_deploy.normalise_container(returned, "bridge")
+
+
+def test_create_service_sends_a_deterministic_client_token(aws):
+    """A CreateService retried after a lost answer (or re-run after an interruption) makes one service."""
+    clients, stubs = aws
+    upstream = {"roles": {"x": "arn:x", "t": "arn:t"}, "subnets": ["subnet-a"], "group": "sg-1", "target_group": "tg"}
+    params = deploy_args(upstream)
+    params["service"].update(launch_type="FARGATE", assign_public_ip=False)
+    revision = f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/reelle-test-backend:1"
+    tokens = []
+
+    class Token:
+        __hash__ = None
+
+        def __eq__(self, other):
+            tokens.append(other)
+            return isinstance(other, str) and 1 <= len(other) <= 36
+
+    for _ in range(2):
+        stubs["ecs"].add_response(
+            "describe_services",
+            {"services": [], "failures": [{"arn": "backend", "reason": "MISSING"}]},
+            {"cluster": "reelle-test", "services": ["backend"], "include": ["TAGS"]},
+        )
+        stubs["ecs"].add_response(
+            "create_service",
+            {"service": service_with(deployment("ecs-svc/1", "IN_PROGRESS", revision=1))},
+            dict(
+                {
+                    "cluster": "reelle-test",
+                    "serviceName": "backend",
+                    "taskDefinition": revision,
+                    "desiredCount": 3,
+                    "launchType": "FARGATE",
+                    "schedulingStrategy": "REPLICA",
+                    "networkConfiguration": ANY,
+                    "loadBalancers": ANY,
+                    "healthCheckGracePeriodSeconds": 60,
+                    "deploymentConfiguration": ANY,
+                    "tags": ANY,
+                },
+                clientToken=Token(),
+            ),
+        )
+        module = FakeModule(params, clients)
+        ecs_deploy.Service(module, ecs_deploy.ChangeSet(module)).ensure_present(revision, registered=True)
+    assert len(tokens) == 2 and tokens[0] == tokens[1]
+
+
+def test_an_endpoint_override_is_still_aws_and_compares_every_key(aws, monkeypatch):
+    """AWS_ENDPOINT_URL alone (a proxy) is AWS: keys the service lacks are compared and sent, not dropped."""
+    clients, stubs = aws
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1")
+    upstream = {"roles": {"x": "arn:x", "t": "arn:t"}, "subnets": ["subnet-a"], "group": "sg-1", "target_group": "tg"}
+    params = deploy_args(upstream)
+    params["service"].update(force_desired_count=False, launch_type="FARGATE", enable_execute_command=True)
+    revision = f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/reelle-test-backend:1"
+    actual = {
+        "serviceArn": f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/reelle-test/backend",
+        "serviceName": "backend",
+        "clusterArn": CLUSTER_ARN,
+        "status": "ACTIVE",
+        "desiredCount": 3,
+        "launchType": "FARGATE",
+        "taskDefinition": revision,
+        "loadBalancers": [{"targetGroupArn": "tg", "containerName": "backend", "containerPort": 7777}],
+        "networkConfiguration": {
+            "awsvpcConfiguration": {"subnets": ["subnet-a"], "securityGroups": ["sg-1"], "assignPublicIp": "DISABLED"}
+        },
+        "healthCheckGracePeriodSeconds": 60,
+        "deploymentConfiguration": {
+            "deploymentCircuitBreaker": {"enable": True, "rollback": True},
+            "maximumPercent": 200,
+            "minimumHealthyPercent": 100,
+        },
+        "tags": [{"key": "project", "value": "reelle"}, {"key": "environment", "value": "test"}],
+        "deployments": [deployment("ecs-svc/1", "COMPLETED", revision=1)],
+    }
+    stubs["ecs"].add_response(
+        "describe_services",
+        {"services": [actual], "failures": []},
+        {"cluster": "reelle-test", "services": ["backend"], "include": ["TAGS"]},
+    )
+    stubs["ecs"].add_response(
+        "update_service",
+        {"service": actual},
+        {"cluster": "reelle-test", "service": "backend", "enableExecuteCommand": True},
+    )
+    module = FakeModule(params, clients)
+    part = ecs_deploy.Service(module, ecs_deploy.ChangeSet(module))
+    _, changed, unverified = part.ensure_present(revision, registered=False)
+    assert changed and unverified == []

@@ -16,6 +16,7 @@ REGION = "us-east-1"
 NAME = "reelle-test-ec2"
 CLUSTER = "reelle-test"
 SSM_AMI = "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id"
+ECS_INSTANCE_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role"
 
 
 # --- pure helpers --------------------------------------------------------------
@@ -167,7 +168,7 @@ def test_create_then_noop(emulator, upstream, capsys, monkeypatch):
     profile = found["iam"].get_instance_profile(InstanceProfileName=f"{NAME}-ecs-instance")["InstanceProfile"]
     assert [role["RoleName"] for role in profile["Roles"]] == [f"{NAME}-ecs-instance"]
     attached = found["iam"].list_attached_role_policies(RoleName=f"{NAME}-ecs-instance")["AttachedPolicies"]
-    assert [item["PolicyArn"] for item in attached] == [ecs_ec2_capacity.ECS_INSTANCE_POLICY]
+    assert [item["PolicyArn"] for item in attached] == [ECS_INSTANCE_POLICY_ARN]
     assert created["instance_role_arn"].endswith(f":role/{NAME}-ecs-instance")
 
     # Launch template: ECS AMI, IMDSv2 required, encrypted root volume, user data joining the cluster.
@@ -219,8 +220,10 @@ def test_create_then_noop(emulator, upstream, capsys, monkeypatch):
         ]
     )
     counter.calls.clear()
-    assert run(capacity_args(upstream, image_id=ami), capsys=capsys)["changed"] is False
-    assert len(counter.calls) == 6 and "GetParameter" not in counter.calls
+    # A pinned AMI: the same reads (the recommended AMI is read to report a newer one).
+    pinned = run(capacity_args(upstream, image_id=ami), capsys=capsys)
+    assert pinned["changed"] is False and pinned["recommended_image_id"] == ami
+    assert len(counter.calls) == 7 and "GetParameter" in counter.calls
 
 
 @pytest.mark.parametrize(
@@ -360,6 +363,7 @@ class FakeModule:
 
 def test_disable_metrics_collection_request_shape_on_aws(monkeypatch):
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("REELLE_AWS_TARGET", raising=False)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     client = boto3.client("autoscaling", region_name=REGION)
@@ -386,3 +390,225 @@ def test_disable_metrics_collection_request_shape_on_aws(monkeypatch):
         stub.assert_no_pending_responses()
     assert manager.changes.skipped_calls == []
     assert [row["attributes"] for row in manager.changes.changes] == [["EnabledMetrics"]]
+
+
+# --- Stubber: real AWS behaviour (pages, AMI pinning, idempotent creates, partitions) -----------
+
+OLD_AMI = "ami-0aaaaaaaaaaaaaaa1"
+NEW_AMI = "ami-0bbbbbbbbbbbbbbb2"
+ACCOUNT = "123456789012"
+
+
+class AwsModule:
+    """The little of AnsibleAWSModule the manager uses, with one stubbed client per service."""
+
+    def __init__(self, params, clients, region=REGION, check_mode=False):
+        self.params = params
+        self.region = region
+        self.check_mode = check_mode
+        self._diff = False
+        self._clients = clients
+        self.warnings = []
+
+    def client(self, service, retry_decorator=None, **_):
+        return RetryingBotoClientWrapper(self._clients[service], retry_decorator or RETRY)
+
+    def warn(self, message):
+        self.warnings.append(message)
+
+    def fail_json(self, **kwargs):
+        raise AssertionError(kwargs)
+
+
+@pytest.fixture
+def aws(monkeypatch):
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("REELLE_AWS_TARGET", raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    clients, stubs = {}, {}
+    for service in ("iam", "ec2", "ssm", "autoscaling", "ecs"):
+        clients[service] = boto3.client(service, region_name=REGION)
+        stubs[service] = Stubber(clients[service])
+        stubs[service].activate()
+    yield clients, stubs
+    for stub in stubs.values():
+        stub.assert_no_pending_responses()
+        stub.deactivate()
+
+
+def aws_manager(clients, region=REGION, check_mode=False, **overrides):
+    params = {
+        "name": NAME,
+        "cluster": CLUSTER,
+        "instance_type": "m5.large",
+        "image_id": "latest",
+        "image_update": False,
+        "image_parameter": SSM_AMI,
+        "security_groups": ["sg-1"],
+        "subnets": ["subnet-a"],
+        "root_volume_size": 30,
+        "root_device_name": "/dev/xvda",
+        "kms_key_id": None,
+        "ecs_agent_config": {},
+        "managed_policy_arns": [],
+        "tags": {"project": "reelle"},
+        "purge_tags": True,
+    }
+    params.update(overrides)
+    module = AwsModule(params, clients, region=region, check_mode=check_mode)
+    return ecs_ec2_capacity.Ec2CapacityManager(module), module
+
+
+def ssm_answers(stubs, ami=NEW_AMI):
+    stubs["ssm"].add_response(
+        "get_parameter", {"Parameter": {"Name": SSM_AMI, "Type": "String", "Value": ami}}, {"Name": SSM_AMI}
+    )
+
+
+def template_version(manager, ami):
+    return {
+        "LaunchTemplateVersions": [
+            {
+                "LaunchTemplateId": "lt-0123",
+                "LaunchTemplateName": NAME,
+                "VersionNumber": 4,
+                "DefaultVersion": True,
+                "LaunchTemplateData": manager.template_data(ami),
+            }
+        ]
+    }
+
+
+def test_iam_lists_are_read_to_the_last_page(aws):
+    clients, stubs = aws
+    manager, _ = aws_manager(clients, check_mode=True)  # the plan: every page's policy is detached
+    role = f"{NAME}-ecs-instance"
+    page_one = {"PolicyName": "A", "PolicyArn": f"arn:aws:iam::{ACCOUNT}:policy/A"}
+    stubs["iam"].add_client_error("get_instance_profile", "NoSuchEntity", http_status_code=404)
+    stubs["iam"].add_response(
+        "get_role",
+        {
+            "Role": {
+                "RoleName": role,
+                "Path": "/",
+                "RoleId": "AROA1234567890EXAMPLE",
+                "Arn": f"arn:aws:iam::{ACCOUNT}:role/{role}",
+                "CreateDate": "2026-01-01T00:00:00Z",
+            }
+        },
+        {"RoleName": role},
+    )
+    stubs["iam"].add_response(
+        "list_attached_role_policies",
+        {"AttachedPolicies": [page_one], "IsTruncated": True, "Marker": "m1"},
+        {"RoleName": role},
+    )
+    stubs["iam"].add_response(
+        "list_attached_role_policies",
+        {
+            "AttachedPolicies": [
+                {"PolicyName": "AmazonEC2ContainerServiceforEC2Role", "PolicyArn": ECS_INSTANCE_POLICY_ARN}
+            ],
+            "IsTruncated": False,
+        },
+        {"RoleName": role, "Marker": "m1"},
+    )
+    stubs["iam"].add_response(
+        "list_role_policies", {"PolicyNames": ["inline-1"], "IsTruncated": True, "Marker": "n1"}, {"RoleName": role}
+    )
+    stubs["iam"].add_response(
+        "list_role_policies", {"PolicyNames": ["inline-2"], "IsTruncated": False}, {"RoleName": role, "Marker": "n1"}
+    )
+    manager._remove_iam()
+    rows = [(row["action"], row["attributes"]) for row in manager.changes.changes]
+    assert ("update", ["policies.AmazonEC2ContainerServiceforEC2Role"]) in rows
+    assert ("update", ["inline.inline-2"]) in rows and ("update", ["policies.A"]) in rows
+    assert rows[-1] == ("delete", [])
+
+
+def test_latest_keeps_the_template_ami_and_warns_when_a_newer_one_is_recommended(aws):
+    clients, stubs = aws
+    manager, module = aws_manager(clients)
+    ssm_answers(stubs)
+    stubs["ec2"].add_response(
+        "describe_launch_template_versions",
+        template_version(manager, OLD_AMI),
+        {"LaunchTemplateName": NAME, "Versions": ["$Default"]},
+    )
+    image = manager.resolve_image()
+    template_id, version = manager.ensure_template(image)
+    assert image == OLD_AMI and version == 4
+    assert manager.changes.changes == []
+    assert any(NEW_AMI in warning and OLD_AMI in warning for warning in module.warnings)
+
+
+def test_latest_with_image_update_moves_to_the_recommended_ami_with_a_client_token(aws):
+    clients, stubs = aws
+    manager, module = aws_manager(clients, image_update=True)
+    ssm_answers(stubs)
+    stubs["ec2"].add_response(
+        "describe_launch_template_versions",
+        template_version(manager, OLD_AMI),
+        {"LaunchTemplateName": NAME, "Versions": ["$Default"]},
+    )
+    stubs["ec2"].add_response(
+        "create_launch_template_version",
+        {"LaunchTemplateVersion": {"LaunchTemplateId": "lt-0123", "VersionNumber": 5}},
+        {
+            "LaunchTemplateId": "lt-0123",
+            "SourceVersion": "4",
+            "LaunchTemplateData": manager.template_data(NEW_AMI),
+            "VersionDescription": f"image {NEW_AMI}",
+            "ClientToken": ecs_ec2_capacity.client_token(
+                "ec2", "create_launch_template_version", "lt-0123", 4, manager.template_data(NEW_AMI)
+            ),
+        },
+    )
+    stubs["ec2"].add_response("modify_launch_template", {}, {"LaunchTemplateId": "lt-0123", "DefaultVersion": "5"})
+    image = manager.resolve_image()
+    _, version = manager.ensure_template(image)
+    assert image == NEW_AMI and version == 5
+    assert module.warnings == []
+
+
+def test_a_pinned_ami_is_kept_and_a_newer_recommended_one_is_reported(aws):
+    clients, stubs = aws
+    manager, module = aws_manager(clients, image_id=OLD_AMI)
+    stubs["ec2"].add_response(
+        "describe_launch_template_versions",
+        template_version(manager, OLD_AMI),
+        {"LaunchTemplateName": NAME, "Versions": ["$Default"]},
+    )
+    ssm_answers(stubs)
+    assert manager.resolve_image() == OLD_AMI
+    assert any(NEW_AMI in warning for warning in module.warnings)
+
+
+def test_a_new_launch_template_is_tagged_at_creation_with_a_client_token(aws):
+    clients, stubs = aws
+    manager, _ = aws_manager(clients, image_id=OLD_AMI)
+    stubs["ec2"].add_client_error(
+        "describe_launch_template_versions", "InvalidLaunchTemplateName.NotFoundException", http_status_code=400
+    )
+    data = manager.template_data(OLD_AMI)
+    stubs["ec2"].add_response(
+        "create_launch_template",
+        {"LaunchTemplate": {"LaunchTemplateId": "lt-0123", "DefaultVersionNumber": 1}},
+        {
+            "LaunchTemplateName": NAME,
+            "LaunchTemplateData": data,
+            "TagSpecifications": [{"ResourceType": "launch-template", "Tags": [{"Key": "project", "Value": "reelle"}]}],
+            "ClientToken": ecs_ec2_capacity.client_token("ec2", "create_launch_template", NAME, data),
+        },
+    )
+    assert manager.ensure_template(OLD_AMI) == ("lt-0123", 1)
+
+
+@pytest.mark.parametrize(("region", "partition"), [("us-east-1", "aws"), ("cn-north-1", "aws-cn")])
+def test_the_ecs_instance_policy_arn_is_in_the_regions_partition(aws, region, partition):
+    clients, _ = aws
+    manager, _ = aws_manager(clients, region=region)
+    assert manager.instance_policy_arn() == (
+        f"arn:{partition}:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role"
+    )

@@ -1,6 +1,7 @@
 """elasticache_replication_group: against the emulator (moto server), and Stubber tests for the calls it lacks."""
 
 import json
+import re
 
 import boto3
 import elasticache_replication_group as module_under_test
@@ -295,6 +296,7 @@ def group_shape(shards=3, replicas=1, **extra):
 def aws(monkeypatch):
     """Real AWS request shapes: no emulator; the module's clients are stubbed."""
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("REELLE_AWS_TARGET", raising=False)
     clients, stubs = {}, {}
     for service in ("elasticache", "secretsmanager"):
         clients[service] = boto3.client(
@@ -553,7 +555,7 @@ def test_create_on_aws_sends_the_whole_request(aws, capsys):
     sm.add_response(
         "create_secret",
         {"ARN": arn, "Name": SECRET},
-        {"Name": SECRET, "Description": ANY, "SecretString": ANY, "KmsKeyId": KEY_ARN},
+        {"Name": SECRET, "Description": ANY, "SecretString": ANY, "ClientRequestToken": ANY, "KmsKeyId": KEY_ARN},
     )
     ec.add_response(
         "create_replication_group",
@@ -635,3 +637,119 @@ def test_absent_on_aws_deletes_subnet_group_parameter_group_and_schedules_the_se
         "secret t/redis/auth-token",
     ]
     assert {row["action"] for row in result["changes"]} == {"delete"}
+
+
+# --- AUTH token: what AWS accepts -------------------------------------------
+
+# 16-128 printable characters, non-alphanumerics limited to ! & # $ ^ < > - (ElastiCache user guide,
+# "Authenticating with the AUTH command").
+AWS_ACCEPTS = re.compile(r"^[A-Za-z0-9!&#$^<>-]{16,128}$")
+
+
+class Matching:
+    """A Stubber expected-parameter value that matches a regular expression."""
+
+    __hash__ = None
+
+    def __init__(self, pattern):
+        self.pattern = re.compile(pattern)
+
+    def __eq__(self, other):
+        return isinstance(other, str) and bool(self.pattern.match(other))
+
+    def __repr__(self):
+        return f"Matching({self.pattern.pattern!r})"
+
+
+def test_generated_tokens_are_letters_and_digits_that_aws_accepts():
+    tokens = [module_under_test.generate_auth_token() for _ in range(200)]
+    assert all(re.fullmatch(r"[A-Za-z0-9]{64}", token) for token in tokens)
+    assert all(AWS_ACCEPTS.match(token) for token in tokens)
+    assert len(set(tokens)) == len(tokens)
+
+
+def test_create_on_aws_stores_and_sends_the_same_valid_token(aws, capsys):
+    ec, sm = aws["elasticache"], aws["secretsmanager"]
+    sm.add_client_error("describe_secret", service_error_code="ResourceNotFoundException", http_status_code=400)
+    ec.add_client_error(
+        "describe_replication_groups", service_error_code="ReplicationGroupNotFoundFault", http_status_code=404
+    )
+    arn = f"arn:aws:secretsmanager:us-east-1:123456789012:secret:{SECRET}-AbCdEf"
+    sent = {}
+
+    def capture(name):
+        class Capture:
+            __hash__ = None
+
+            def __eq__(self, other):
+                sent[name] = other
+                return True
+
+        return Capture()
+
+    sm.add_response(
+        "create_secret",
+        {"ARN": arn, "Name": SECRET},
+        {
+            "Name": SECRET,
+            "Description": ANY,
+            "SecretString": capture("secret"),
+            "ClientRequestToken": Matching(r"^[0-9a-f]{64}$"),
+        },
+    )
+    ec.add_response(
+        "create_replication_group",
+        {"ReplicationGroup": group_shape(Status="creating")["ReplicationGroups"][0]},
+        {
+            "ReplicationGroupId": GROUP,
+            "ReplicationGroupDescription": GROUP,
+            "Engine": "redis",
+            "CacheNodeType": "cache.t3.medium",
+            "ClusterMode": "enabled",
+            "TransitEncryptionEnabled": True,
+            "AuthToken": capture("auth"),
+        },
+    )
+    args = {
+        "replication_group_id": GROUP,
+        "region": "us-east-1",
+        "node_type": "cache.t3.medium",
+        "transit_encryption": True,
+        "auth_token_secret_name": SECRET,
+        "wait": False,
+    }
+    result = run(args, capsys)
+    assert result["changed"]
+    assert sent["secret"] == sent["auth"]
+    assert re.fullmatch(r"[A-Za-z0-9]{64}", sent["secret"])
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        "a" * 30 + "_" + "b" * 30,  # what secrets.token_urlsafe used to make
+        "short-token",
+        "x" * 129,
+        "with space inside the token",
+        'at@sign/and"quote0123456789',
+    ],
+)
+def test_a_stored_token_aws_would_reject_fails_before_any_elasticache_call(aws, capsys, stored):
+    sm = aws["secretsmanager"]
+    arn = f"arn:aws:secretsmanager:us-east-1:123456789012:secret:{SECRET}-AbCdEf"
+    sm.add_response("describe_secret", {"ARN": arn, "Name": SECRET}, {"SecretId": SECRET})
+    sm.add_response("get_secret_value", {"ARN": arn, "SecretString": stored}, {"SecretId": SECRET})
+    args = {
+        "replication_group_id": GROUP,
+        "region": "us-east-1",
+        "node_type": "cache.t3.medium",
+        "transit_encryption": True,
+        "auth_token_secret_name": SECRET,
+    }
+    result = run(args, capsys)
+    assert result["failed"]
+    assert SECRET in result["msg"] and "AUTH token" in result["msg"]
+    assert "! & # $ ^ < > -" in result["msg"]
+    assert stored not in json.dumps(result)
+    # No ElastiCache call was made: its stubber had nothing queued and saw no request.
+    assert not result.get("changes")
