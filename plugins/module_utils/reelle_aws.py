@@ -20,8 +20,9 @@ import types
 try:
     import botocore.session
     from botocore.config import Config
+    from botocore.retries import standard as _botocore_standard_retries
 except ImportError:  # AnsibleAWSModule reports missing botocore
-    Config = None
+    Config = _botocore_standard_retries = None
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 from ansible_collections.amazon.aws.plugins.module_utils import botocore as _amazon_aws_botocore
@@ -122,6 +123,9 @@ PROPAGATION_ERRORS = (
     ("ec2", "InvalidVpcEndpointId.NotFound", None),
     ("ec2", "InvalidParameterValue", r"(?i)iam ?instance ?profile"),
     ("s3", "NoSuchBucket", None),
+    # PutBucketReplication right after versioning is enabled (terraform-provider-aws retries this message).
+    ("s3", "InvalidRequest", r"Versioning must be 'Enabled'"),
+    ("ecr", "RepositoryNotFoundException", None),
     ("iam", "NoSuchEntity", None),
     ("ecs", "ClusterNotFoundException", None),
     ("ecs", "InvalidParameterException", r"(?i)\brole\b|assum|not authorized to perform"),
@@ -134,7 +138,6 @@ PROPAGATION_ERRORS = (
     ("elasticache", "InvalidParameterValue", r"(?i)security group.*(not found|does not exist)"),
     ("logs", "ResourceNotFoundException", None),
     ("kms", "NotFoundException", None),
-    ("elasticloadbalancing", "TargetGroupNotFound", None),
     ("elbv2", "TargetGroupNotFound", None),
     ("elbv2", "LoadBalancerNotFound", None),
     ("application-autoscaling", "ObjectNotFoundException", None),
@@ -146,6 +149,8 @@ DRAIN_ERRORS = (
     ("ec2", "InvalidIPAddress.InUse", None),
     ("ec2", "AuthFailure", r"(?i)does not own|in use"),
     ("elbv2", "ResourceInUse", None),
+    # A certificate stays in use until the listeners that named it are gone.
+    ("acm", "ResourceInUseException", None),
     ("rds", "InvalidDBSubnetGroupStateFault", None),
     ("elasticache", "CacheSubnetGroupInUse", None),
     ("ecs", "ClusterContainsContainerInstancesException", None),
@@ -342,8 +347,26 @@ def emulator_lacks(service, operation):
     return on_emulator() and (service, operation) in EMULATOR_UNSUPPORTED
 
 
+def _scale_botocore_backoff():
+    """Under REELLE_AWS_TIME_SCALE < 1 (tests), botocore's own retry backoff shrinks like ours."""
+    standard = _botocore_standard_retries
+    if standard is None:
+        return
+    original = standard.ExponentialBackoff.delay_amount
+    if getattr(original, "reelle_scaled", False):
+        return
+
+    def delay_amount(self, context):
+        return original(self, context) * time_scale()
+
+    delay_amount.reelle_scaled = True
+    standard.ExponentialBackoff.delay_amount = delay_amount
+
+
 def aws_client(module, service, region=None):
     """A client with botocore's adaptive retries and, for aws_retry=True calls, retry_for(service)."""
+    if time_scale() < 1:
+        _scale_botocore_backoff()
     extra = {"region": region} if region else {}
     return module.client(service, retry_decorator=retry_for(service), config=botocore_config(), **extra)
 
@@ -370,15 +393,17 @@ def arn(partition, service, region, account, resource):
     return f"arn:{partition}:{service}:{region or ''}:{account or ''}:{resource}"
 
 
-def client_token(*parts):
-    """A deterministic idempotency token (<= 64 characters) for a create that accepts one.
+def client_token(*parts, length=64):
+    """A deterministic idempotency token (`length` characters, 64 at most) for a create that accepts one.
+
+    Services limit it differently: EC2 64, ECS 36, Backup's CreatorRequestId 50.
 
     The same resource name and request give the same token, so a create retried
     after a lost answer, or re-run after an interrupted run, returns the
     resource already made instead of making a second one.
     """
     digest = hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
-    return digest[:64]
+    return digest[: min(length, 64)]
 
 
 def tag_list(tags, key="Key", value="Value"):

@@ -225,3 +225,18 @@ def test_client_token_is_stable_and_short():
     assert token == reelle_aws.client_token("nat", "subnet-1", {"a": 2, "b": 1})
     assert token != reelle_aws.client_token("nat", "subnet-2", {"a": 2, "b": 1})
     assert len(token) <= 64
+
+
+def test_botocore_backoff_shrinks_with_the_time_scale(monkeypatch):
+    from botocore.retries import standard
+
+    # Restored after the test: the patch is process-wide, as in a converge's worker.
+    monkeypatch.setattr(standard.ExponentialBackoff, "delay_amount", standard.ExponentialBackoff.delay_amount)
+    context = standard.RetryContext(attempt_number=3)
+    backoff = standard.ExponentialBackoff(random=lambda: 1.0)
+    unscaled = backoff.delay_amount(context)
+    monkeypatch.setenv("REELLE_AWS_TIME_SCALE", "0.01")
+    reelle_aws._scale_botocore_backoff()
+    reelle_aws._scale_botocore_backoff()  # once only
+    assert unscaled > 0
+    assert backoff.delay_amount(context) == pytest.approx(unscaled * 0.01)
