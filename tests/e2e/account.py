@@ -17,6 +17,7 @@ import os
 from pathlib import Path
 
 import boto3
+from botocore.config import Config
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 
@@ -65,11 +66,11 @@ def _kms(kms):
     for key in _pages(kms, "list_keys", "Keys"):
         meta = kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]
         if meta.get("KeyManager") == "CUSTOMER" and meta.get("KeyState") != "PendingDeletion":
-            keys.append(key["KeyId"])
+            keys.append(meta.get("Description") or "(no description)")
     aliases = [
         a["AliasName"] for a in _pages(kms, "list_aliases", "Aliases") if not a["AliasName"].startswith("alias/aws/")
     ]
-    return {"keys": len(keys), "aliases": sorted(aliases)}
+    return {"keys": sorted(keys), "aliases": sorted(aliases)}
 
 
 def _ecs(ecs):
@@ -78,18 +79,25 @@ def _ecs(ecs):
         family = arn.rsplit("/", 1)[1].rsplit(":", 1)[0]
         families[family] = families.get(family, 0) + 1
     clusters = {}
-    for cluster_arn in _pages(ecs, "list_clusters", "clusterArns"):
-        name = cluster_arn.rsplit("/", 1)[1]
-        services = _pages(ecs, "list_services", "serviceArns", cluster=cluster_arn)
-        clusters[name] = sorted(arn.rsplit("/", 1)[1] for arn in services)
+    arns = _pages(ecs, "list_clusters", "clusterArns")
+    # A deleted cluster or service stays visible as INACTIVE for a while: it is gone.
+    active = [c for c in (ecs.describe_clusters(clusters=arns)["clusters"] if arns else []) if c["status"] == "ACTIVE"]
+    for cluster in active:
+        arns = _pages(ecs, "list_services", "serviceArns", cluster=cluster["clusterArn"])
+        services = ecs.describe_services(cluster=cluster["clusterArn"], services=arns)["services"] if arns else []
+        clusters[cluster["clusterName"]] = sorted(s["serviceName"] for s in services if s["status"] == "ACTIVE")
     return {"clusters": clusters, "task_definition_revisions": families}
+
+
+# The snapshot reads through a hostile profile's throttling too.
+CONFIG = Config(retries={"mode": "standard", "max_attempts": 12})
 
 
 def region_snapshot(endpoint, region):
     session = _session(region)
 
     def client(name):
-        return session.client(name, endpoint_url=endpoint)
+        return session.client(name, endpoint_url=endpoint, config=CONFIG)
 
     rds, elasticache, elbv2 = client("rds"), client("elasticache"), client("elbv2")
     return {
@@ -99,10 +107,19 @@ def region_snapshot(endpoint, region):
         "ecs": _ecs(client("ecs")),
         "load_balancers": sorted(lb["LoadBalancerName"] for lb in elbv2.describe_load_balancers()["LoadBalancers"]),
         "target_groups": sorted(tg["TargetGroupName"] for tg in elbv2.describe_target_groups()["TargetGroups"]),
-        "db_instances": sorted(db["DBInstanceIdentifier"] for db in rds.describe_db_instances()["DBInstances"]),
-        "db_clusters": sorted(c["DBClusterIdentifier"] for c in rds.describe_db_clusters()["DBClusters"]),
+        # What is on its way out (status deleting: minutes on AWS, for ever for a cache group on moto) is gone.
+        "db_instances": sorted(
+            db["DBInstanceIdentifier"]
+            for db in rds.describe_db_instances()["DBInstances"]
+            if db.get("DBInstanceStatus") != "deleting"
+        ),
+        "db_clusters": sorted(
+            c["DBClusterIdentifier"] for c in rds.describe_db_clusters()["DBClusters"] if c.get("Status") != "deleting"
+        ),
         "cache_groups": sorted(
-            g["ReplicationGroupId"] for g in elasticache.describe_replication_groups()["ReplicationGroups"]
+            g["ReplicationGroupId"]
+            for g in elasticache.describe_replication_groups()["ReplicationGroups"]
+            if g.get("Status") != "deleting"
         ),
         "log_groups": sorted(g["logGroupName"] for g in _pages(client("logs"), "describe_log_groups", "logGroups")),
         "auto_scaling_groups": sorted(
@@ -120,7 +137,7 @@ def snapshot(endpoint, regions):
     session = _session("us-east-1")
 
     def client(name):
-        return session.client(name, endpoint_url=endpoint)
+        return session.client(name, endpoint_url=endpoint, config=CONFIG)
 
     iam = client("iam")
     roles = [

@@ -180,9 +180,9 @@ def test_retry_on_names_extra_codes_for_one_call(fast_retries):
 @pytest.mark.parametrize(
     ("env", "expected"),
     [
-        ({}, ("adaptive", 12)),
-        ({"AWS_MAX_ATTEMPTS": "25"}, ("adaptive", 25)),
-        ({"AWS_RETRY_MODE": "standard"}, ("standard", 12)),
+        ({}, ("standard", 12)),
+        ({"AWS_MAX_ATTEMPTS": "25"}, ("standard", 25)),
+        ({"AWS_RETRY_MODE": "adaptive"}, ("adaptive", 12)),
     ],
 )
 def test_botocore_retry_mode(monkeypatch, env, expected):
