@@ -40,7 +40,7 @@ description:
     C(rolloutStateReason) and the service's latest events.
   - Check mode makes no change and accepts null upstream ids (resources that would be created
     by an earlier role in the same check run); it reports the creates and updates it would make.
-  - Emulator (moto 5.2.5, C(AWS_ENDPOINT_URL) on loopback) limits, reported rather than hidden -
+  - Emulator (moto 5.2.5, C(REELLE_AWS_TARGET=emulator)) limits, reported rather than hidden -
     moto runs no tasks, so a deployment stays C(IN_PROGRESS); the module reads the state once
     and, instead of waiting, lists C(ecs:wait_rollout_completed) in RV(skipped_calls).
     moto's CreateService drops C(healthCheckGracePeriodSeconds), C(deploymentConfiguration),
