@@ -73,8 +73,11 @@ unit: setup ## pytest unit tests (modules, filters)
 molecule: setup images ## one molecule scenario per role (converge, idempotence, verify)
 	scripts/molecule_all.sh
 
+# End-to-end files own distinct names (dev on Docker; each AWS file its own emulator)
+# and wait mostly on ansible-playbook and the emulator: two workers, files kept whole.
+E2E_WORKERS ?= 2
 e2e: setup images ## end-to-end tests against the real engine (and emulator)
-	$(BIN)/pytest tests/e2e
+	$(BIN)/pytest -n $(E2E_WORKERS) --dist loadfile tests/e2e
 
 bench: bench-dev bench-staging bench-prod ## benchmarks (see README: Benchmarks)
 
