@@ -15,7 +15,7 @@ description:
     cannot run there at all; this module keeps the same job in one task.
   - Options that are not set leave the attribute as it is. The vault holds recovery points (data) and is never
     replaced; deleting it needs O(confirm_delete_vault).
-  - On the local emulator (moto, C(REELLE_AWS_TARGET=emulator) with C(AWS_ENDPOINT_URL)) the calls it lacks (selections, plan updates)
+  - In emulator mode (moto, C(REELLE_AWS_TARGET=emulator)) the calls it lacks (selections, plan updates)
     are skipped and listed in RV(skipped_calls).
 author: reelle platform team
 options:

@@ -19,7 +19,7 @@ description:
   - Changes that ElastiCache can only make by replacing the group (cluster mode, encryption, KMS key, port,
     subnet group) fail with a message; the group holds data and is never replaced implicitly.
   - Deleting the group needs O(final_snapshot_identifier) or O(confirm_delete) set to the group id.
-  - On the local emulator (moto, C(REELLE_AWS_TARGET=emulator) with C(AWS_ENDPOINT_URL)) the calls it lacks (cache parameter groups,
+  - In emulator mode (moto, C(REELLE_AWS_TARGET=emulator)) the calls it lacks (cache parameter groups,
     shard and replica count changes, subnet group changes) are skipped and listed in RV(skipped_calls).
 author: reelle platform team
 options:
