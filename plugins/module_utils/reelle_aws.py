@@ -4,8 +4,9 @@
 One place for clients with retries, pagination, tags, the desired-vs-actual
 comparator, the change tracker that serves check mode, diff and apply through
 the same code path, and the explicit list of calls the local emulator cannot
-serve. It reuses amazon.aws's module_utils (AnsibleAWSModule, AWSRetry,
-tagging, transformation) rather than writing them again.
+serve, and the retries real AWS needs (throttling, eventual consistency after a
+create, draining before a delete). It reuses amazon.aws's module_utils
+(AnsibleAWSModule, its retrying client wrapper, tagging, transformation).
 """
 
 import functools

@@ -967,7 +967,7 @@ class EdgeManager:
         if not config.get("CallerReference"):
             # Deterministic: the same name and request give the same reference, so a create retried after a lost
             # answer (or re-run after an interrupted run) is recognised by CloudFront instead of making another.
-            config["CallerReference"] = f"{self.name}-{client_token('cloudfront', self.name, config)[:32]}"
+            config["CallerReference"] = f"{self.name}-{client_token('cloudfront', self.name, config, length=32)}"
         return config
 
     def ensure_distribution(self, api):

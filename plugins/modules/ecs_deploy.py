@@ -1222,7 +1222,7 @@ class Service(Part):
         self.changes.note("service", None, kwargs)
         # Idempotent create: the same service and request give the same token, so a CreateService retried after a
         # lost answer returns the service already made. ECS allows "up to 36 ASCII characters" (CreateService).
-        kwargs["clientToken"] = client_token("ecs", "create_service", kwargs)[:ECS_CLIENT_TOKEN_LENGTH]
+        kwargs["clientToken"] = client_token("ecs", "create_service", kwargs, length=ECS_CLIENT_TOKEN_LENGTH)
         created = self.changes.create(
             f"ecs service {spec['name']}", self.client("ecs"), "ecs", "create_service", **kwargs
         )
