@@ -1,3 +1,5 @@
+# Copyright: the reelle infrastructure authors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Fail when an installed collection's version differs from requirements.yml.
 
 Galaxy is unreachable from these machines, so the collections come from the

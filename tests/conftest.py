@@ -1,18 +1,20 @@
+# Copyright: the reelle infrastructure authors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Make the project's plugins importable the way Ansible loads them.
 
-Modules import `ansible.module_utils.reelle_aws`; Ansible resolves that from
-the `module_utils` folder that ansible.cfg names. Tests extend the package
-path the same way, and put plugins/modules and plugins/filter on sys.path.
+The repository is the collection reelle.infra; modules and module_utils are
+imported by their collection names (``ansible_collections.reelle.infra.plugins...``)
+through ``collections/``, beside the bundled collections of the Python
+environment (``ansible_collections`` is a namespace package). Filters and the
+plan callback are also imported by their file names.
 """
 
 import sys
 from pathlib import Path
 
-import ansible.module_utils
-
 ROOT = Path(__file__).resolve().parent.parent
-ansible.module_utils.__path__.append(str(ROOT / "plugins" / "module_utils"))
-for folder in ("plugins/modules", "plugins/filter"):
+sys.path.insert(0, str(ROOT / "collections"))
+for folder in ("plugins/filter",):
     sys.path.insert(0, str(ROOT / folder))
 
 

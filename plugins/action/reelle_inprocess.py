@@ -3,7 +3,11 @@
 """Run our AWS modules inside Ansible's worker process instead of a new Python.
 
 Every file in this folder named after a module of ``plugins/modules`` is a
-symbolic link to this one, so the task ``aws_network: ...`` uses this action.
+symbolic link to this one: the collection's action plugin of that name, so the
+task ``reelle.infra.aws_network: ...`` uses this action. Collection
+module_utils are imported through Ansible's collection loader; for modules of
+a ``library`` folder, ``ansible.module_utils.<name>`` is looked up in the
+configured module_utils folders.
 
 A module normally costs one new interpreter per task: AnsiballZ payload,
 ``import boto3`` and the botocore service models, about 1.5 s of the ~2 s an
@@ -93,7 +97,8 @@ def load_module(name, path):
     """
     fullname = f"{MODULE_PACKAGE}.{name}"
     module = sys.modules.get(fullname)
-    if module is not None and getattr(module, "__file__", None) == path:
+    loaded = getattr(module, "__file__", None)
+    if loaded is not None and os.path.realpath(loaded) == os.path.realpath(path):
         return module
     register_module_utils()
     spec = importlib.util.spec_from_file_location(fullname, path)

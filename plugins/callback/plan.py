@@ -1,3 +1,5 @@
+# Copyright: the reelle infrastructure authors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The plan of a check-mode run: what a converge would create, update or delete.
 
 Active only when the playbook runs in check mode (``--check``, or an AWX job
@@ -22,11 +24,6 @@ this file) is found next to the playbook all the same.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
-from ansible import context
-from ansible.plugins.callback import CallbackBase
-
 DOCUMENTATION = """
     name: plan
     type: aggregate
@@ -41,6 +38,10 @@ DOCUMENTATION = """
       - callback_plugins pointing at this folder (ansible.cfg); it needs no enabling
 """
 
+from collections.abc import Mapping
+
+from ansible import context
+from ansible.plugins.callback import CallbackBase
 
 ACTIONS = ("create", "update", "delete", "change")
 ATTRIBUTES_WIDTH = 70

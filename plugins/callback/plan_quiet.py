@@ -1,3 +1,5 @@
+# Copyright: the reelle infrastructure authors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Short screen output for plan and drift runs (scripts/plan.sh selects it).
 
 The default output, minus what makes a check-mode run long to read: tasks that
@@ -7,8 +9,6 @@ Failures, warnings, changed tasks and the recap are shown as usual.
 """
 
 from __future__ import annotations
-
-from ansible.plugins.callback.default import CallbackModule as DefaultCallback
 
 DOCUMENTATION = """
     name: plan_quiet
@@ -24,6 +24,8 @@ DOCUMENTATION = """
     requirements:
       - set as stdout callback (ANSIBLE_STDOUT_CALLBACK=plan_quiet)
 """
+
+from ansible.plugins.callback.default import CallbackModule as DefaultCallback
 
 
 class CallbackModule(DefaultCallback):

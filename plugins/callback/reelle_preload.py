@@ -1,5 +1,5 @@
 # Copyright: the reelle infrastructure authors
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Load boto3, our AWS modules and their service models once, in the controller.
 
 Ansible forks one worker process per task. Before the first task that uses an
@@ -12,12 +12,6 @@ nothing; without it the modules still run, only slower.
 
 from __future__ import annotations
 
-import importlib
-import os
-import sys
-
-from ansible.plugins.callback import CallbackBase
-
 DOCUMENTATION = """
 name: reelle_preload
 type: aggregate
@@ -29,6 +23,12 @@ description:
 requirements:
   - enabled in ansible.cfg (callbacks_enabled)
 """
+
+import importlib
+import os
+import sys
+
+from ansible.plugins.callback import CallbackBase
 
 # Every service our modules call; their models are read once here.
 SERVICES = (
@@ -56,6 +56,7 @@ SERVICES = (
     "sts",
     "xray",
 )
+COLLECTION = "reelle.infra"
 MODEL_KINDS = ("service-2", "endpoint-rule-set-1", "paginators-1", "waiters-2")
 
 
@@ -91,16 +92,17 @@ class CallbackModule(CallbackBase):
             sys.path.remove(action_dir)
         if not reelle_inprocess.enabled():
             return
-        module_dir = os.path.realpath(os.path.join(action_dir, "..", "modules"))
+        # Each module from where a task finds it: the collection's path.
+        module_loader = importlib.import_module("ansible.plugins.loader").module_loader
         for name in sorted(names):
-            path = os.path.join(module_dir, f"{name}.py")
-            if os.path.exists(path):
-                reelle_inprocess.load_module(name, path)
+            context = module_loader.find_plugin_with_context(f"{COLLECTION}.{name}")
+            if context.resolved and context.plugin_resolved_path.endswith(".py"):
+                reelle_inprocess.load_module(name, context.plugin_resolved_path)
         # Imported here, not at the top: runs without AWS tasks never load boto3.
         boto3 = importlib.import_module("boto3")
         # The Session our module_utils hands to amazon.aws's connection code
         # (one per profile): its loader caches every model read below.
-        reelle_aws = importlib.import_module("ansible.module_utils.reelle_aws")
+        reelle_aws = importlib.import_module("ansible_collections.reelle.infra.plugins.module_utils.reelle_aws")
 
         session = reelle_aws._amazon_aws_botocore.boto3.session.Session()
         loader = session._session.get_component("data_loader")

@@ -1,3 +1,5 @@
+# Copyright: the reelle infrastructure authors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Capacity filters: can the configured classes carry the seed's figures?
 
 `rds_default_max_connections(instance_class, engine='postgres')` is the

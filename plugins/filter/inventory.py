@@ -1,3 +1,5 @@
+# Copyright: the reelle infrastructure authors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Inventory validation: every role's inputs, checked before anything is touched.
 
 `role_input_problems` reads each named role's `meta/argument_specs.yml` (types,

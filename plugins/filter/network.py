@@ -1,3 +1,5 @@
+# Copyright: the reelle infrastructure authors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Network filters: the subnet plan of a VPC and the problems of a network's inputs.
 
 `subnet_plan` carves one public and one private subnet per availability zone out

@@ -1,3 +1,5 @@
+# Copyright: the reelle infrastructure authors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Parity filters: the seed's "Environment Parity Checklist", computed.
 
 `parity_inventory(inventory_dir, roles_dir)` reads an environment's variables

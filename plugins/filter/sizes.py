@@ -1,3 +1,5 @@
+# Copyright: the reelle infrastructure authors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Size filters.
 
 `docker_size_to_mb` turns a Docker memory size into whole mebibytes, rounded up:

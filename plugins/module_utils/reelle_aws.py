@@ -1,4 +1,6 @@
 # -*- coding: utf-8 -*-
+# Copyright: the reelle infrastructure authors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Shared layer for this project's AWS modules.
 
 One place for clients with retries, pagination, tags, the desired-vs-actual
@@ -18,15 +20,20 @@ import re
 import time
 import types
 
+from urllib.parse import unquote
+
 try:
     import botocore.session
     from botocore.config import Config
+    from botocore.exceptions import BotoCoreError, ClientError
     from botocore.retries import standard as _botocore_standard_retries
 except ImportError:  # AnsibleAWSModule reports missing botocore
     Config = _botocore_standard_retries = None
+    BotoCoreError = ClientError = None
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 from ansible_collections.amazon.aws.plugins.module_utils import botocore as _amazon_aws_botocore
+from ansible_collections.amazon.aws.plugins.module_utils.policy import compare_policies
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
     ansible_dict_to_boto3_tag_list,
     boto3_tag_list_to_ansible_dict,
@@ -566,3 +573,101 @@ def sync_tags(changes, resource, current, desired, purge, tag, untag):
 def changed_attributes(found):
     """Attribute paths of a differences() result, for the plan."""
     return sorted({item["path"] for item in found})
+
+
+# --- values a module plans with before they exist ------------------------------
+
+# What check mode shows for an id or ARN that AWS assigns on create.
+UNKNOWN = "(known after create)"
+
+
+def real(value):
+    """An id or ARN, or None for one that does not exist yet (check mode)."""
+    return None if value in (None, UNKNOWN) else value
+
+
+# --- KMS keys ---------------------------------------------------------------------
+
+
+def kms_key_id(value):
+    """The key id a KMS key ARN or id names; an alias (name or ARN) as ``alias/<name>``; None as None.
+
+    AWS reports the key of a resource as its key ARN
+    (``arn:<partition>:kms:<region>:<account>:key/<id>``) whatever form it was
+    given in: id, key ARN, alias name or alias ARN.
+    """
+    if not value:
+        return None
+    if ":alias/" in value:
+        return "alias/" + value.split(":alias/", 1)[1]
+    if ":key/" in value:
+        return value.split(":key/", 1)[1]
+    return value
+
+
+def same_kms_key(desired, actual, resolve=None):
+    """Whether the key the user named (id, key ARN, alias name or alias ARN) is the key AWS reports.
+
+    One rule set for every module: an unset desired key leaves the resource's
+    key alone (True); key ids and key ARNs compare by key id; two aliases
+    compare by name. An alias against a key id needs KMS to tell: ``resolve``
+    (alias -> key id, e.g. ``kms.describe_key``) decides; without it the answer
+    is True (unknown is not a difference: a key is never replaced on a guess).
+    """
+    if not desired:
+        return True
+    wanted, found = kms_key_id(desired), kms_key_id(actual)
+    if wanted == found:
+        return True
+    if found is None:
+        return False
+    if wanted.startswith("alias/") != found.startswith("alias/"):
+        if resolve is None:
+            return True
+        wanted = kms_key_id(resolve(desired)) if wanted.startswith("alias/") else wanted
+        found = kms_key_id(resolve(actual)) if found.startswith("alias/") else found
+    return wanted == found
+
+
+# --- policy documents -------------------------------------------------------------
+
+
+def policy_document(value):
+    """A policy document as a dict: from a dict, JSON text or URL-encoded JSON (IAM's answers); None as None."""
+    if value is None or isinstance(value, dict):
+        return value
+    text = value if value.lstrip().startswith("{") else unquote(value)
+    return json.loads(text)
+
+
+def same_policy(desired, actual):
+    """Whether two policy documents mean the same, by amazon.aws's compare_policies.
+
+    It ignores key and list order, a single value against a one-item list, and
+    an account id against its root ARN as principal: the rewrites IAM, S3, KMS
+    and SNS apply to a stored policy. An absent policy equals only an absent one.
+    """
+    desired, actual = policy_document(desired), policy_document(actual)
+    if desired is None or actual is None:
+        return desired is None and actual is None
+    return not compare_policies(actual, desired)
+
+
+# --- running a module -------------------------------------------------------------
+
+
+def run_manager(module, manager, failure=None):
+    """Run ``manager.ensure_present()`` or ``ensure_absent()`` by O(state) and exit with its result.
+
+    An AWS error fails the task with what the manager was doing
+    (``manager.step`` or ``failure``) and the changes made before it, so the
+    plan shows what a failed run left behind.
+    """
+    try:
+        state = module.params.get("state") or "present"
+        result = manager.ensure_present() if state == "present" else manager.ensure_absent()
+    except (BotoCoreError, ClientError) as error:
+        what = failure or getattr(manager, "step", None) or f"to manage {getattr(manager, 'resource', module._name)}"
+        changes = getattr(manager, "changes", None)
+        module.fail_json_aws(error, msg=f"Failed {what}", changes=getattr(changes, "changes", []))
+    module.exit_json(**result)

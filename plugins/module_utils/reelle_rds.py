@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
-# Copyright: reelle platform team
-# MIT License (see LICENSE)
+# Copyright: the reelle infrastructure authors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """What the RDS modules (rds_postgres, aurora_global_database) share: engine-version and KMS key
 comparison, and the master password generated into Secrets Manager."""
 

@@ -1,8 +1,8 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 
-# Copyright: reelle platform team
-# MIT License
+# Copyright: the reelle infrastructure authors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 DOCUMENTATION = r"""
 ---
@@ -230,12 +230,12 @@ extends_documentation_fragment:
   - amazon.aws.tags
   - amazon.aws.boto3
 author:
-  - reelle platform team
+  - the reelle infrastructure authors (@reelle)
 """
 
 EXAMPLES = r"""
 - name: Ensure the prod global database (us-east-1 writes, eu-west-1 follows)
-  aurora_global_database:
+  reelle.infra.aurora_global_database:
     global_cluster_identifier: reelle-prod-global
     engine_version: "15.4"
     master_secret_name: reelle-prod/aurora/master
@@ -272,14 +272,14 @@ EXAMPLES = r"""
           - {identifier: reelle-prod-secondary-1}
 
 - name: Disaster recovery - make eu-west-1 the writer (switchover when us-east-1 is healthy)
-  aurora_global_database:
+  reelle.infra.aurora_global_database:
     global_cluster_identifier: reelle-prod-global
     master_secret_name: reelle-prod/aurora/master
     clusters: "{{ aurora_clusters }}"
     promote_region: eu-west-1
 
 - name: Delete it all (final snapshots are kept)
-  aurora_global_database:
+  reelle.infra.aurora_global_database:
     state: absent
     global_cluster_identifier: reelle-prod-global
     master_secret_name: reelle-prod/aurora/master
@@ -365,7 +365,9 @@ from datetime import UTC, datetime
 with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing botocore
     from botocore.exceptions import BotoCoreError, ClientError
 
-from ansible.module_utils.reelle_aws import (
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
+from ansible_collections.reelle.infra.plugins.module_utils.reelle_aws import (
     ChangeSet,
     arn,
     aws_client,
@@ -378,15 +380,13 @@ from ansible.module_utils.reelle_aws import (
     tag_dict,
     tag_list,
 )
-from ansible.module_utils.reelle_rds import (
+from ansible_collections.reelle.infra.plugins.module_utils.reelle_rds import (
     drop_none,
     generate_password,
     same_kms_key,
     version_change,
     version_tuple,
 )
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
 # botocore's RDS waiters (DBClusterAvailable, DBInstanceAvailable, ...Deleted) poll every 30 s.
 WAIT_DELAY = 30
@@ -1522,7 +1522,11 @@ def argument_spec():
         master_secret_name=dict(required=True),
         master_secret_kms_key_id=dict(),
         master_secret_replica_regions=dict(
-            type="list", elements="dict", default=[], options=dict(region=dict(required=True), kms_key_id=dict())
+            type="list",
+            elements="dict",
+            default=[],
+            no_log=False,
+            options=dict(region=dict(required=True), kms_key_id=dict()),
         ),
         clusters=dict(type="list", elements="dict", options=cluster),
         backup_retention_period=dict(type="int"),
@@ -1541,7 +1545,7 @@ def argument_spec():
         wait=dict(type="bool", default=True),
         wait_timeout=dict(type="int", default=3600),
         confirm_delete=dict(),
-        secret_recovery_window_days=dict(type="int", default=30),
+        secret_recovery_window_days=dict(type="int", default=30, no_log=False),
     )
 
 

@@ -1,15 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
-# MIT License (see the project's roles/*/meta/main.yml)
-# Imports first, the documentation after them.
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-import contextlib
-import json
-
-with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing botocore
-    from botocore.exceptions import BotoCoreError, ClientError
-
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 DOCUMENTATION = r"""
 ---
@@ -20,7 +12,8 @@ description:
     can assert on what AWS reports where no collection *_info module serves (ElastiCache replication groups);
     molecule verify playbooks, the integration tests and the disaster-recovery drill read state with it.
   - Refuses any operation that is not read-only.
-author: reelle platform team
+author:
+  - the reelle infrastructure authors (@reelle)
 options:
   service:
     description: boto3 service name, e.g. V(elasticache).
@@ -42,7 +35,7 @@ extends_documentation_fragment:
 
 EXAMPLES = r"""
 - name: Describe the replication group
-  aws_describe:
+  reelle.infra.aws_describe:
     service: elasticache
     operation: describe_replication_groups
     parameters:
@@ -57,6 +50,14 @@ response:
   type: dict
   sample: {ReplicationGroups: [{ReplicationGroupId: reelle-staging-redis, Status: available}]}
 """
+
+import contextlib
+import json
+
+with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing botocore
+    from botocore.exceptions import BotoCoreError, ClientError
+
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 READ_ONLY = ("describe_", "list_", "get_")
 

@@ -1,6 +1,6 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
-# MIT License (see galaxy_info of the roles using it)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 DOCUMENTATION = r"""
 ---
@@ -21,7 +21,8 @@ description:
     C(ForwardedValues) and C(SSLSupportMethod=sni-only) with the default certificate; Route53 prefixes ALB
     aliases with V(dualstack.)). The one call moto lacks (C(apigatewayv2:update_stage)) is skipped there and
     listed in RV(skipped_calls).
-author: reelle platform team
+author:
+  - the reelle infrastructure authors (@reelle)
 options:
   name:
     description:
@@ -75,9 +76,7 @@ options:
       access_log_format:
         description: Format of the access log lines (with O(api.access_log_destination_arn)).
         type: str
-        default: >-
-          {"requestId":"$context.requestId","ip":"$context.identity.sourceIp","requestTime":"$context.requestTime",
-          "routeKey":"$context.routeKey","status":"$context.status","latency":"$context.integrationLatency"}
+        default: '{"requestId":"$context.requestId","ip":"$context.identity.sourceIp","requestTime":"$context.requestTime","routeKey":"$context.routeKey","status":"$context.status","latency":"$context.integrationLatency"}'
   cloudfront:
     description:
       - The CloudFront distribution. Not set leaves CloudFront alone.
@@ -261,7 +260,7 @@ extends_documentation_fragment:
 
 EXAMPLES = r"""
 - name: The prod edge - HTTP API to the us-east-1 ALB, CloudFront in front, Route53 failover across regions
-  aws_edge:
+  reelle.infra.aws_edge:
     name: reelle-prod
     region: us-east-1
     api:
@@ -285,7 +284,7 @@ EXAMPLES = r"""
       environment: prod
 
 - name: Disaster recovery - eu-west-1 becomes PRIMARY and CloudFront goes straight to its ALB
-  aws_edge:
+  reelle.infra.aws_edge:
     name: reelle-prod
     region: us-east-1
     cloudfront:
@@ -379,7 +378,10 @@ import uuid
 with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing botocore
     from botocore.exceptions import BotoCoreError, ClientError, WaiterError
 
-from ansible.module_utils.reelle_aws import (
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
+from ansible_collections.reelle.infra.plugins.module_utils.reelle_aws import (
     ChangeSet,
     arn,
     aws_client,
@@ -392,9 +394,6 @@ from ansible.module_utils.reelle_aws import (
     tag_dict,
     tag_list,
 )
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
 GLOBAL_REGION = "us-east-1"  # CloudFront and Route53 are global; their endpoint is in us-east-1
 ALL_METHODS = ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"]

@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
-# Copyright: reelle platform team
-# MIT License (see LICENSE)
+# Copyright: the reelle infrastructure authors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 DOCUMENTATION = r"""
 ---
@@ -15,7 +15,7 @@ description:
     the worker process (see C(plugins/action/reelle_inprocess.py)), about a second faster per run.
   - Never changes anything.
 author:
-  - reelle platform team
+  - the reelle infrastructure authors (@reelle)
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -24,7 +24,7 @@ extends_documentation_fragment:
 
 EXAMPLES = r"""
 - name: Ask STS who we are
-  aws_identity:
+  reelle.infra.aws_identity:
     region: us-east-1
   register: caller
 """
@@ -62,8 +62,8 @@ try:
 except ImportError:  # AnsibleAWSModule reports missing botocore
     BotoCoreError = ClientError = None
 
-from ansible.module_utils.reelle_aws import aws_client, aws_target
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.reelle.infra.plugins.module_utils.reelle_aws import aws_client, aws_target
 
 
 def main():

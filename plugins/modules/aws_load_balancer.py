@@ -1,6 +1,6 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
-# MIT License (see galaxy_info of the roles using it)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 DOCUMENTATION = r"""
 ---
@@ -22,7 +22,7 @@ description:
   - In check mode against an empty account, upstream ids (VPC, subnets, security groups) may be null;
     the module then reports the creates it would make and returns null ARNs.
 author:
-  - reelle platform team
+  - the reelle infrastructure authors (@reelle)
 options:
   state:
     description:
@@ -184,7 +184,7 @@ extends_documentation_fragment:
 
 EXAMPLES = r"""
 - name: ALB with target group on 7777, HTTP->HTTPS redirect and a self-signed certificate
-  aws_load_balancer:
+  reelle.infra.aws_load_balancer:
     name: reelle-staging
     subnets: "{{ aws_network_outputs.public_subnet_ids }}"
     security_groups: ["{{ aws_security_outputs.alb_security_group_id }}"]
@@ -208,7 +208,7 @@ EXAMPLES = r"""
       environment: staging
 
 - name: Same load balancer with an ACM-issued certificate
-  aws_load_balancer:
+  reelle.infra.aws_load_balancer:
     name: reelle-prod
     subnets: "{{ subnet_ids }}"
     security_groups: ["{{ sg_id }}"]
@@ -219,7 +219,7 @@ EXAMPLES = r"""
     certificate_arn: arn:aws:acm:us-east-1:123456789012:certificate/0f2c6d3e-1234-4f00-9a1b-0123456789ab
 
 - name: Delete it all (turning deletion protection off first)
-  aws_load_balancer:
+  reelle.infra.aws_load_balancer:
     name: reelle-staging
     deletion_protection: false
     target_group:
@@ -311,7 +311,11 @@ except ImportError:
     HAS_CRYPTOGRAPHY = False
 
 from ansible.module_utils.basic import missing_required_lib
-from ansible.module_utils.reelle_aws import (
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
+from ansible_collections.reelle.infra.plugins.module_utils.reelle_aws import (
     ChangeSet,
     aws_client,
     changed_attributes,
@@ -321,10 +325,6 @@ from ansible.module_utils.reelle_aws import (
     tag_dict,
     tag_list,
 )
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
 # Stand-in for the ARN of something that would be created (check mode).
 UNKNOWN = "(known after create)"

@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 
-# MIT License (see the project's README)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 DOCUMENTATION = r"""
 ---
@@ -29,7 +29,8 @@ description:
     names the VPC.
   - NAT gateways are waited for (polling their state) until they are available.
 version_added: 0.1.0
-author: reelle platform team
+author:
+  - the reelle infrastructure authors (@reelle)
 options:
   name:
     description:
@@ -118,7 +119,7 @@ extends_documentation_fragment:
 
 EXAMPLES = r"""
 - name: Converge the staging network
-  aws_network:
+  reelle.infra.aws_network:
     name: reelle-staging
     region: us-east-1
     cidr_block: 10.20.0.0/16
@@ -133,7 +134,7 @@ EXAMPLES = r"""
   register: network
 
 - name: Delete it (reverse order; the name must be confirmed)
-  aws_network:
+  reelle.infra.aws_network:
     name: reelle-staging
     state: absent
     confirm_delete: reelle-staging
@@ -216,7 +217,8 @@ import math
 with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing botocore
     from botocore.exceptions import BotoCoreError, ClientError, WaiterError
 
-from ansible.module_utils.reelle_aws import (
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.reelle.infra.plugins.module_utils.reelle_aws import (
     ChangeSet,
     aws_client,
     client_token,
@@ -225,7 +227,6 @@ from ansible.module_utils.reelle_aws import (
     tag_dict,
     tag_list,
 )
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 ANYWHERE = "0.0.0.0/0"
 NAT_LIVE_STATES = ["pending", "available"]

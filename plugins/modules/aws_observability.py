@@ -1,6 +1,6 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
-# MIT License (see galaxy_info of the roles using it)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 DOCUMENTATION = r"""
 ---
@@ -21,7 +21,7 @@ description:
   - In check mode against an empty account, dimension values from upstream roles may be null; the module
     then reports the creates it would make.
 author:
-  - reelle platform team
+  - the reelle infrastructure authors (@reelle)
 options:
   state:
     description:
@@ -264,7 +264,7 @@ extends_documentation_fragment:
 
 EXAMPLES = r"""
 - name: p95 latency alarm, alarm topic, dashboard and X-Ray sampling rule
-  aws_observability:
+  reelle.infra.aws_observability:
     alarm_name_prefix: reelle-staging-
     alarms:
       - name: alb-target-response-time-p95
@@ -350,7 +350,10 @@ import json
 with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing botocore
     import botocore.exceptions
 
-from ansible.module_utils.reelle_aws import (
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
+from ansible_collections.reelle.infra.plugins.module_utils.reelle_aws import (
     ChangeSet,
     aws_client,
     changed_attributes,
@@ -360,9 +363,6 @@ from ansible.module_utils.reelle_aws import (
     tag_dict,
     tag_list,
 )
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
 # Stand-in for the ARN of something that would be created (check mode).
 UNKNOWN = "(known after create)"

@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 
-# MIT License (see the project's README)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 DOCUMENTATION = r"""
 ---
@@ -34,7 +34,8 @@ description:
     they refer to each other), then schedules the key's deletion - which makes everything
     encrypted with it unreadable, so it needs O(confirm_delete) equal to the key's alias.
 version_added: 0.1.0
-author: reelle platform team
+author:
+  - the reelle infrastructure authors (@reelle)
 options:
   state:
     description: V(present) creates or updates; V(absent) deletes (see above).
@@ -187,7 +188,7 @@ extends_documentation_fragment:
 
 EXAMPLES = r"""
 - name: Converge the security tier
-  aws_security_tier:
+  reelle.infra.aws_security_tier:
     region: us-east-1
     vpc_id: "{{ network.vpc_id }}"
     tags: {project: reelle, environment: staging}
@@ -343,8 +344,14 @@ from urllib.parse import unquote
 with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing botocore
     from botocore.exceptions import BotoCoreError, ClientError
 
-from ansible.module_utils.reelle_aws import ChangeSet, aws_client, paginate, tag_dict, tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.reelle.infra.plugins.module_utils.reelle_aws import (
+    ChangeSet,
+    aws_client,
+    paginate,
+    tag_dict,
+    tag_list,
+)
 
 KMS_TAG = {"key": "TagKey", "value": "TagValue"}
 # Set on a key at CreateKey (value: its alias), so a run interrupted between CreateKey and
@@ -1172,7 +1179,7 @@ def main():
         vpc_id=dict(type="str"),
         security_groups=dict(type="list", elements="dict", options=group),
         purge_rules=dict(type="bool", default=True),
-        kms_key=dict(type="dict", options=key),
+        kms_key=dict(type="dict", options=key, no_log=False),
         iam_roles=dict(type="list", elements="dict", options=role),
         purge_policies=dict(type="bool", default=True),
         tags=dict(type="dict"),

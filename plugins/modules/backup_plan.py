@@ -1,6 +1,6 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
-# MIT License (see the project's roles/*/meta/main.yml)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 DOCUMENTATION = r"""
 ---
@@ -17,7 +17,8 @@ description:
     replaced; deleting it needs O(confirm_delete_vault).
   - In emulator mode (moto, C(REELLE_AWS_TARGET=emulator)) the calls it lacks (selections, plan updates)
     are skipped and listed in RV(skipped_calls).
-author: reelle platform team
+author:
+  - the reelle infrastructure authors (@reelle)
 options:
   state:
     description:
@@ -133,7 +134,7 @@ extends_documentation_fragment:
 
 EXAMPLES = r"""
 - name: Daily backups kept 30 days of everything tagged backup=daily
-  backup_plan:
+  reelle.infra.backup_plan:
     vault_name: reelle-staging-vault
     vault_kms_key_arn: "{{ aws_security_outputs.kms_key_arn }}"
     plan_name: reelle-staging-plan
@@ -151,7 +152,7 @@ EXAMPLES = r"""
       environment: staging
 
 - name: Hourly, with continuous backup and a copy to the failover region
-  backup_plan:
+  reelle.infra.backup_plan:
     vault_name: reelle-prod-vault
     plan_name: reelle-prod-plan
     rules:
@@ -234,7 +235,10 @@ import json
 with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing botocore
     from botocore.exceptions import BotoCoreError, ClientError
 
-from ansible.module_utils.reelle_aws import (
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
+from ansible_collections.reelle.infra.plugins.module_utils.reelle_aws import (
     ChangeSet,
     arn,
     aws_client,
@@ -246,9 +250,6 @@ from ansible.module_utils.reelle_aws import (
     tag_dict,
     tag_list,
 )
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
 # The AWS managed policy of AWS Backup's service role; its ARN names the region's partition.
 BACKUP_POLICY = "policy/service-role/AWSBackupServiceRolePolicyForBackup"

@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
-# Copyright: reelle platform team
-# MIT License (see LICENSE)
+# Copyright: the reelle infrastructure authors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 DOCUMENTATION = r"""
 ---
@@ -18,7 +18,7 @@ description:
     configuration wrongly against the emulator.
   - O(state=absent) refuses to delete a repository that holds images unless O(force_delete=true).
 author:
-  - reelle platform team
+  - the reelle infrastructure authors (@reelle)
 options:
   name:
     description: Repository name.
@@ -67,7 +67,7 @@ extends_documentation_fragment:
 
 EXAMPLES = r"""
 - name: Backend image repository
-  ecr_repository:
+  reelle.infra.ecr_repository:
     name: reelle-staging/backend
     image_tag_mutability: IMMUTABLE
     scan_on_push: true
@@ -83,7 +83,7 @@ EXAMPLES = r"""
       environment: staging
 
 - name: Remove it with its images
-  ecr_repository:
+  reelle.infra.ecr_repository:
     name: reelle-staging/backend
     state: absent
     force_delete: true
@@ -136,9 +136,15 @@ try:
 except ImportError:  # AnsibleAWSModule reports missing botocore
     BotoCoreError = ClientError = None
 
-from ansible.module_utils.reelle_aws import ChangeSet, aws_client, sync_tags, tag_dict, tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.reelle.infra.plugins.module_utils.reelle_aws import (
+    ChangeSet,
+    aws_client,
+    sync_tags,
+    tag_dict,
+    tag_list,
+)
 
 
 def parse_policy(policy):

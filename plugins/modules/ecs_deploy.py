@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
-# Copyright: reelle platform team
-# MIT License (see LICENSE)
+# Copyright: the reelle infrastructure authors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 DOCUMENTATION = r"""
 ---
@@ -32,7 +32,7 @@ description:
     O(service.capacity_provider_strategy) (mutually exclusive). AWS rejects a strategy that mixes
     Fargate (C(FARGATE), C(FARGATE_SPOT)) and Auto Scaling group providers, and so does this module,
     before any change. The design this project uses - the primary service names the cluster's EC2
-    capacity provider (M(ecs_ec2_capacity)); the task definition lists both C(EC2) and C(FARGATE) in
+    capacity provider (M(reelle.infra.ecs_ec2_capacity)); the task definition lists both C(EC2) and C(FARGATE) in
     O(task_definition.requires_compatibilities) (awsvpc, Fargate cpu/memory pairs), so the same
     revision runs on Fargate for one-off tasks (the cluster's default strategy) and for the warm
     standby region, which runs on Fargate."
@@ -51,7 +51,7 @@ description:
   - O(state=absent) removes the scaling policies, the scalable target, the service and the
     cluster. Task-definition revisions, the log group (log data) and the secrets are kept.
 author:
-  - reelle platform team
+  - the reelle infrastructure authors (@reelle)
 options:
   state:
     description: Whether the deployment should exist.
@@ -354,7 +354,7 @@ extends_documentation_fragment:
 
 EXAMPLES = r"""
 - name: Deploy the backend
-  ecs_deploy:
+  reelle.infra.ecs_deploy:
     cluster:
       name: reelle-staging
       container_insights: enabled
@@ -403,7 +403,7 @@ EXAMPLES = r"""
       environment: staging
 
 - name: Remove the service, its autoscaling and the cluster (logs and secrets stay)
-  ecs_deploy:
+  reelle.infra.ecs_deploy:
     state: absent
     cluster:
       name: reelle-staging
@@ -516,7 +516,9 @@ try:
 except ImportError:  # AnsibleAWSModule reports missing botocore
     BotoCoreError = ClientError = None
 
-from ansible.module_utils.reelle_aws import (
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.reelle.infra.plugins.module_utils.reelle_aws import (
     ChangeSet,
     aws_client,
     changed_attributes,
@@ -529,8 +531,6 @@ from ansible.module_utils.reelle_aws import (
     tag_dict,
     tag_list,
 )
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 SCALABLE_DIMENSION = "ecs:service:DesiredCount"
 ECS_CLIENT_TOKEN_LENGTH = 36
@@ -1713,6 +1713,7 @@ def argument_spec():
         secrets=dict(
             type="list",
             elements="dict",
+            no_log=False,
             default=[],
             options=dict(
                 name=dict(type="str", required=True),

@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
-# Copyright: reelle platform team
-# MIT License (see LICENSE)
+# Copyright: the reelle infrastructure authors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 DOCUMENTATION = r"""
 ---
@@ -19,8 +19,8 @@ description:
     (C(FARGATE), C(FARGATE_SPOT) and this provider).
   - "Design: AWS rejects a capacity provider strategy that mixes Fargate and Auto Scaling group
     providers, so a service runs either on this provider (EC2) or on Fargate. The cluster offers both:
-    the primary service names this provider in its strategy (M(ecs_deploy)
-    O(ecs_deploy#module:service.capacity_provider_strategy)), while the cluster's default strategy
+    the primary service names this provider in its strategy (M(reelle.infra.ecs_deploy)
+    O(reelle.infra.ecs_deploy#module:service.capacity_provider_strategy)), while the cluster's default strategy
     (O(default_capacity_provider_strategy), FARGATE by default) serves one-off tasks and services that
     name no strategy; the eu-west-1 warm standby runs on Fargate."
   - The AMI is pinned, never following AWS's recommendation on its own. O(image_id) is an AMI id, or
@@ -33,7 +33,7 @@ description:
     instances are not replaced). Creates send a deterministic C(ClientToken); the launch template, the
     group and the role are tagged when created.
   - The cluster is created when it does not exist (name, tags, capacity providers); its other settings
-    (Container Insights) and tags belong to M(ecs_deploy).
+    (Container Insights) and tags belong to M(reelle.infra.ecs_deploy).
   - The group's desired capacity is set on creation; afterwards ECS managed scaling owns it.
   - The IAM role, instance profile and launch template get O(tags) when created; tags of the group and
     the capacity provider are reconciled every run.
@@ -46,7 +46,7 @@ description:
   - Emulator (moto 5.2.5) limits - C(autoscaling:disable_metrics_collection) is not implemented
     (skipped, listed in RV(skipped_calls)); moto launches no container instances.
 author:
-  - reelle platform team
+  - the reelle infrastructure authors (@reelle)
 options:
   state:
     description: Whether the capacity should exist.
@@ -192,7 +192,7 @@ extends_documentation_fragment:
 
 EXAMPLES = r"""
 - name: EC2 capacity for prod's backend (10 tasks of 2 GiB, two awsvpc tasks per m5.large)
-  ecs_ec2_capacity:
+  reelle.infra.ecs_ec2_capacity:
     name: reelle-prod-ec2
     cluster: reelle-prod
     instance_type: m5.large
@@ -206,7 +206,7 @@ EXAMPLES = r"""
       environment: prod
 
 - name: Remove it (the cluster stays)
-  ecs_ec2_capacity:
+  reelle.infra.ecs_ec2_capacity:
     state: absent
     name: reelle-prod-ec2
     cluster: reelle-prod
@@ -296,7 +296,9 @@ try:
 except ImportError:  # AnsibleAWSModule reports missing botocore
     BotoCoreError = ClientError = None
 
-from ansible.module_utils.reelle_aws import (
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.reelle.infra.plugins.module_utils.reelle_aws import (
     ALLOW_MORE_PRESENT,
     ChangeSet,
     arn,
@@ -310,8 +312,6 @@ from ansible.module_utils.reelle_aws import (
     tag_dict,
     tag_list,
 )
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 # The AWS managed policy of ECS container instances; its ARN is in the region's partition
 # (arn:aws-cn:iam::aws:policy/... in China, arn:aws-us-gov:... in GovCloud).

@@ -1,6 +1,6 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
-# MIT License (see the project's roles/*/meta/main.yml)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 DOCUMENTATION = r"""
 ---
@@ -21,7 +21,8 @@ description:
   - Deleting the group needs O(final_snapshot_identifier) or O(confirm_delete) set to the group id.
   - In emulator mode (moto, C(REELLE_AWS_TARGET=emulator)) the calls it lacks (cache parameter groups,
     shard and replica count changes, subnet group changes) are skipped and listed in RV(skipped_calls).
-author: reelle platform team
+author:
+  - the reelle infrastructure authors (@reelle)
 options:
   replication_group_id:
     description:
@@ -197,7 +198,7 @@ extends_documentation_fragment:
 
 EXAMPLES = r"""
 - name: Redis cluster mode, 3 shards x 1 replica, TLS, encryption at rest, AUTH from Secrets Manager
-  elasticache_replication_group:
+  reelle.infra.elasticache_replication_group:
     replication_group_id: reelle-staging-redis
     description: reelle-staging Redis (cluster mode enabled)
     engine_version: "7.1"
@@ -224,7 +225,7 @@ EXAMPLES = r"""
   register: redis
 
 - name: Delete the group, keeping a final snapshot
-  elasticache_replication_group:
+  reelle.infra.elasticache_replication_group:
     replication_group_id: reelle-staging-redis
     state: absent
     final_snapshot_identifier: reelle-staging-redis-final
@@ -303,7 +304,10 @@ import time
 with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing botocore
     from botocore.exceptions import BotoCoreError, ClientError
 
-from ansible.module_utils.reelle_aws import (
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
+from ansible_collections.reelle.infra.plugins.module_utils.reelle_aws import (
     ChangeSet,
     aws_client,
     changed_attributes,
@@ -316,9 +320,6 @@ from ansible.module_utils.reelle_aws import (
     tag_dict,
     tag_list,
 )
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
 GROUP_ID = re.compile(r"^[A-Za-z](?!.*--)[A-Za-z0-9-]{0,39}(?<!-)$")
 POLL_SECONDS = 15

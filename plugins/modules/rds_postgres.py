@@ -1,8 +1,8 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 
-# Copyright: reelle platform team
-# MIT License
+# Copyright: the reelle infrastructure authors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 DOCUMENTATION = r"""
 ---
@@ -209,12 +209,12 @@ extends_documentation_fragment:
   - amazon.aws.tags
   - amazon.aws.boto3
 author:
-  - reelle platform team
+  - the reelle infrastructure authors (@reelle)
 """
 
 EXAMPLES = r"""
 - name: Ensure the staging database (primary + one replica)
-  rds_postgres:
+  reelle.infra.rds_postgres:
     identifier: reelle-staging-pg
     engine_version: "15"
     instance_class: db.t3.medium
@@ -240,7 +240,7 @@ EXAMPLES = r"""
     apply_immediately: true
 
 - name: Delete it (final snapshot of the primary)
-  rds_postgres:
+  reelle.infra.rds_postgres:
     state: absent
     identifier: reelle-staging-pg
     engine_version: "15"
@@ -321,7 +321,9 @@ from datetime import UTC, datetime
 with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing botocore
     from botocore.exceptions import BotoCoreError, ClientError
 
-from ansible.module_utils.reelle_aws import (
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
+from ansible_collections.reelle.infra.plugins.module_utils.reelle_aws import (
     ChangeSet,
     aws_client,
     changed_attributes,
@@ -331,15 +333,13 @@ from ansible.module_utils.reelle_aws import (
     tag_dict,
     tag_list,
 )
-from ansible.module_utils.reelle_rds import (
+from ansible_collections.reelle.infra.plugins.module_utils.reelle_rds import (
     drop_none,
     generate_password,
     same_kms_key,
     version_change,
     version_tuple,
 )
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
 ENGINE = "postgres"
 TAG_CALLS = {
@@ -1163,7 +1163,7 @@ def argument_spec():
         wait_timeout=dict(type="int", default=1800),
         confirm_delete=dict(),
         final_snapshot_identifier=dict(),
-        secret_recovery_window_days=dict(type="int", default=30),
+        secret_recovery_window_days=dict(type="int", default=30, no_log=False),
     )
 
 

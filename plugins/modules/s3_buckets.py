@@ -1,8 +1,8 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 
-# Copyright: reelle platform team
-# MIT License
+# Copyright: the reelle infrastructure authors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 DOCUMENTATION = r"""
 ---
@@ -163,12 +163,12 @@ extends_documentation_fragment:
   - amazon.aws.tags
   - amazon.aws.boto3
 author:
-  - reelle platform team
+  - the reelle infrastructure authors (@reelle)
 """
 
 EXAMPLES = r"""
 - name: Ensure the staging buckets
-  s3_buckets:
+  reelle.infra.s3_buckets:
     name_prefix: reelle-staging
     kms_key_arn: "{{ aws_security_outputs.kms_key_arn }}"
     buckets:
@@ -182,7 +182,7 @@ EXAMPLES = r"""
       project: reelle
 
 - name: Prod - replicate to eu-west-1 and move old objects to STANDARD_IA
-  s3_buckets:
+  reelle.infra.s3_buckets:
     name_prefix: reelle-prod
     kms_key_arn: "{{ aws_security_outputs.kms_key_arn }}"
     replication_role_arn: arn:aws:iam::123456789012:role/reelle-prod-s3-replication
@@ -198,7 +198,7 @@ EXAMPLES = r"""
           replica_kms_key_arn: arn:aws:kms:eu-west-1:123456789012:key/0b4c3e4f-1a2b-4c5d-8e9f-0a1b2c3d4e5f
 
 - name: Delete the staging buckets, logs and all
-  s3_buckets:
+  reelle.infra.s3_buckets:
     state: absent
     name_prefix: reelle-staging
     buckets: [{key: app-logs}, {key: user-uploads}]
@@ -206,7 +206,7 @@ EXAMPLES = r"""
     confirm_delete_names: [reelle-staging-app-logs]
 
 - name: Teardown - delete the empty buckets, keep (and report) those holding objects
-  s3_buckets:
+  reelle.infra.s3_buckets:
     state: absent
     name_prefix: reelle-staging
     buckets: [{key: app-logs}, {key: user-uploads}]
@@ -257,7 +257,9 @@ import os
 with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing botocore
     from botocore.exceptions import BotoCoreError, ClientError
 
-from ansible.module_utils.reelle_aws import (
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
+from ansible_collections.reelle.infra.plugins.module_utils.reelle_aws import (
     RETRY,
     ChangeSet,
     arn,
@@ -270,8 +272,6 @@ from ansible.module_utils.reelle_aws import (
     tag_dict,
     tag_list,
 )
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
 NOT_FOUND = {
     "encryption": ("ServerSideEncryptionConfigurationNotFoundError",),
@@ -718,7 +718,7 @@ def argument_spec():
     replication = dict(
         enabled=dict(type="bool", default=True),
         destination_bucket_arn=dict(),
-        replica_kms_key_arn=dict(),
+        replica_kms_key_arn=dict(no_log=False),
         storage_class=dict(default="STANDARD"),
         delete_marker_replication=dict(type="bool", default=True),
         replicate_kms_encrypted_objects=dict(type="bool", default=True),
@@ -735,7 +735,7 @@ def argument_spec():
         state=dict(default="present", choices=["present", "absent"]),
         name_prefix=dict(required=True),
         buckets=dict(type="list", elements="dict", required=True, options=bucket),
-        kms_key_arn=dict(),
+        kms_key_arn=dict(no_log=False),
         bucket_key_enabled=dict(type="bool", default=True),
         public_access_block=dict(type="bool", default=True),
         tls_only=dict(type="bool", default=True),

@@ -1,3 +1,5 @@
+# Copyright: the reelle infrastructure authors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """AWX without an AWX server: configure.yml against an AWX API, and jobs run the way AWX runs them.
 
 1. awx/configure.yml runs against a small stand-in of AWX's REST API (FakeAWX) that

@@ -1,3 +1,5 @@
+# Copyright: the reelle infrastructure authors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The dev environment end to end, on the real Docker engine with offline images.
 
 These tests own the dev environment's names (reelle-dev-*): they refuse to run

@@ -1,3 +1,5 @@
+# Copyright: the reelle infrastructure authors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Staging and prod against a hostile AWS: what real AWS does that a calm emulator does not.
 
 The recording emulator runs with a combined profile (tests/support/faults.py,

@@ -1,3 +1,5 @@
+# Copyright: the reelle infrastructure authors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Our AWS modules run inside the worker process (plugins/action/reelle_inprocess.py).
 
 The same tasks run with the in-process action and the normal way
@@ -56,7 +58,7 @@ def test_in_process_results_match_the_normal_execution(emulator, tmp_path):
     normal, normal_log = run(emulator, tmp_path, "normal", "0")
     inproc, inproc_log = run(emulator, tmp_path, "inproc", "1")
 
-    assert "running ecr_repository in the worker process" in inproc_log
+    assert "running reelle.infra.ecr_repository in the worker process" in inproc_log
     assert "in the worker process" not in normal_log
 
     # check mode: a planned create, nothing created (the later create is 'changed').
@@ -86,7 +88,7 @@ def test_the_preload_runs_for_the_project_playbooks(emulator):
     )
     assert completed.returncode == 0, completed.stdout[-4000:]
     assert "reelle_preload: boto3" in completed.stdout, completed.stdout[-4000:]
-    assert "running aws_identity in the worker process" in completed.stdout
+    assert "running reelle.infra.aws_identity in the worker process" in completed.stdout
     assert "failed for plugin 'reelle_preload'" not in completed.stdout + completed.stderr
 
 

@@ -1,3 +1,5 @@
+# Copyright: the reelle infrastructure authors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Plan, drift and validation of staging against a recording emulator.
 
 The emulator (tests/support/recording_emulator.py) logs the operation of every

@@ -1,3 +1,5 @@
+# Copyright: the reelle infrastructure authors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """No generated secret of staging leaks: not in a verbose converge's output, not in the repository.
 
 staging's secrets are generated into Secrets Manager by the modules (database master

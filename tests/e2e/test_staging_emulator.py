@@ -1,3 +1,5 @@
+# Copyright: the reelle infrastructure authors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Staging converged into a fresh local emulator, asserted from describe calls.
 
 Order matters (module-scoped emulator): bad input and check mode on the empty

@@ -1,3 +1,5 @@
+# Copyright: the reelle infrastructure authors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Teardown and parity of staging against a fresh local emulator.
 
 Order matters (module-scoped emulator): converge, refused teardowns (no request

@@ -1,3 +1,5 @@
+# Copyright: the reelle infrastructure authors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Test support: a local AWS emulator that records every request it serves, and what
 both emulator fixtures (tests/conftest.py, recording_emulator.py) share."""
 

@@ -1,3 +1,5 @@
+# Copyright: the reelle infrastructure authors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """A hostile AWS profile for the recording emulator: request-side faults, answered as AWS answers them.
 
 `FaultMiddleware` sits between the Recorder and moto (or the lifecycle middleware

@@ -1,3 +1,5 @@
+# Copyright: the reelle infrastructure authors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """WSGI middleware between the emulator's fault injection and moto: slow lifecycles, server-side defaults.
 
 moto answers at once and echoes back what it was given. Real AWS does neither:

@@ -1,3 +1,5 @@
+# Copyright: the reelle infrastructure authors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """moto server whose WSGI app records every request it serves, by operation.
 
 Run as a process: ``python -m tests.support.recording_emulator --port N --log FILE [--profile JSON_OR_FILE]``

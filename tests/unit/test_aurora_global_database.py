@@ -1,15 +1,17 @@
+# Copyright: the reelle infrastructure authors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """aurora_global_database: against the emulator (moto server), and Stubber tests for the calls it lacks."""
 
 import json
 import urllib.request
 
-import aurora_global_database as module_under_test
 import boto3
 import botocore.client
 import pytest
 from ansible.module_utils.testing import patch_module_args
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
+from ansible_collections.reelle.infra.plugins.modules import aurora_global_database as module_under_test
 from botocore.stub import Stubber
 
 GLOBAL = "t-global"

@@ -1,3 +1,5 @@
+# Copyright: the reelle infrastructure authors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """aws_load_balancer against the real emulator (moto server).
 
 Every call the module makes is served by moto 5.2.5, so there is no Stubber
@@ -14,10 +16,10 @@ import itertools
 import json
 from types import SimpleNamespace
 
-import aws_load_balancer
 import boto3
 import pytest
 from ansible.module_utils.testing import patch_module_args
+from ansible_collections.reelle.infra.plugins.modules import aws_load_balancer
 
 SERIAL = itertools.count(1)
 
@@ -434,8 +436,8 @@ def test_internal_prefix_is_allowed_for_target_groups():
 
 
 def test_the_self_signed_certificate_is_found_on_a_later_acm_page(monkeypatch):
-    from ansible.module_utils.reelle_aws import RETRY
     from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
+    from ansible_collections.reelle.infra.plugins.module_utils.reelle_aws import RETRY
     from botocore.stub import Stubber
 
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)

@@ -1,3 +1,5 @@
+# Copyright: the reelle infrastructure authors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """aws_network against the real emulator (moto server).
 
 Every call the module makes is served by moto 5.2.5, so there is no Stubber test:
@@ -7,11 +9,11 @@ botocore validates each request against the service model before it is sent.
 import json
 from pathlib import Path
 
-import aws_network
 import boto3
 import botocore.client
 import pytest
 from ansible.module_utils.testing import patch_module_args
+from ansible_collections.reelle.infra.plugins.modules import aws_network
 
 NAME = "unit-net"
 PLAN = [

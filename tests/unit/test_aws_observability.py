@@ -1,3 +1,5 @@
+# Copyright: the reelle infrastructure authors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """aws_observability against the real emulator (moto server), and the X-Ray
 sampling-rule calls moto lacks with botocore's Stubber (it validates each
 request and answer against the service model).
@@ -11,13 +13,13 @@ import itertools
 import json
 from types import SimpleNamespace
 
-import aws_observability
 import boto3
 import pytest
-from ansible.module_utils.reelle_aws import RETRY
 from ansible.module_utils.testing import patch_module_args
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
+from ansible_collections.reelle.infra.plugins.module_utils.reelle_aws import RETRY
+from ansible_collections.reelle.infra.plugins.modules import aws_observability
 from botocore.stub import Stubber
 
 SERIAL = itertools.count(1)

@@ -1,3 +1,5 @@
+# Copyright: the reelle infrastructure authors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """aws_security_tier against the real emulator (moto server), and its pure helpers.
 
 Sections: the security groups, the KMS key, the IAM roles, then the tier as the
@@ -10,12 +12,12 @@ import copy
 import json
 from pathlib import Path
 
-import aws_security_tier
 import boto3
 import botocore.client
 import pytest
 from ansible.module_utils.testing import patch_module_args
-from aws_security_tier import (
+from ansible_collections.reelle.infra.plugins.modules import aws_security_tier
+from ansible_collections.reelle.infra.plugins.modules.aws_security_tier import (
     actual_rules,
     canonical_policy,
     desired_rules,

@@ -1,3 +1,5 @@
+# Copyright: the reelle infrastructure authors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """AWX as code (awx/) and the execution environment (execution-environment.yml).
 
 There is no AWX server here: the data in awx/vars/controller.yml is checked against

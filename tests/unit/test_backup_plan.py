@@ -1,13 +1,15 @@
+# Copyright: the reelle infrastructure authors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """backup_plan: against the emulator (moto server), and Stubber tests for the calls it lacks."""
 
 import json
 
-import backup_plan as module_under_test
 import boto3
 import pytest
 from ansible.module_utils.testing import patch_module_args
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
+from ansible_collections.reelle.infra.plugins.modules import backup_plan as module_under_test
 from botocore.stub import ANY, Stubber
 
 KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"

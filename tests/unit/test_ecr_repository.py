@@ -1,12 +1,14 @@
+# Copyright: the reelle infrastructure authors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """ecr_repository against the moto server: create, no-op, updates, check mode,
 the encryption guard and the images guard on delete."""
 
 import json
 
 import boto3
-import ecr_repository
 import pytest
 from ansible.module_utils.testing import patch_module_args
+from ansible_collections.reelle.infra.plugins.modules import ecr_repository
 
 REGION = "us-east-1"
 NAME = "reelle-test/backend"

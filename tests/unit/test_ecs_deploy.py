@@ -1,3 +1,5 @@
+# Copyright: the reelle infrastructure authors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """ecs_deploy: pure helpers (table-driven), the module against the moto server,
 and botocore's Stubber for what moto cannot show (rollouts that complete or
 roll back, Application Auto Scaling tags, log-group KMS association)."""
@@ -7,11 +9,11 @@ import json
 from datetime import UTC, datetime
 
 import boto3
-import ecs_deploy
 import pytest
-from ansible.module_utils.reelle_aws import RETRY
 from ansible.module_utils.testing import patch_module_args
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
+from ansible_collections.reelle.infra.plugins.module_utils.reelle_aws import RETRY
+from ansible_collections.reelle.infra.plugins.modules import ecs_deploy
 from botocore.stub import ANY, Stubber
 
 REGION = "us-east-1"

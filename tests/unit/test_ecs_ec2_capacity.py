@@ -1,3 +1,5 @@
+# Copyright: the reelle infrastructure authors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """ecs_ec2_capacity: pure helpers (table-driven), the module against the moto server,
 and botocore's Stubber for the call moto lacks (DisableMetricsCollection)."""
 
@@ -5,11 +7,11 @@ import base64
 import json
 
 import boto3
-import ecs_ec2_capacity
 import pytest
-from ansible.module_utils.reelle_aws import RETRY, ChangeSet
 from ansible.module_utils.testing import patch_module_args
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
+from ansible_collections.reelle.infra.plugins.module_utils.reelle_aws import RETRY, ChangeSet
+from ansible_collections.reelle.infra.plugins.modules import ecs_ec2_capacity
 from botocore.stub import Stubber
 
 REGION = "us-east-1"

@@ -1,14 +1,16 @@
+# Copyright: the reelle infrastructure authors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """elasticache_replication_group: against the emulator (moto server), and Stubber tests for the calls it lacks."""
 
 import json
 import re
 
 import boto3
-import elasticache_replication_group as module_under_test
 import pytest
 from ansible.module_utils.testing import patch_module_args
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
+from ansible_collections.reelle.infra.plugins.modules import elasticache_replication_group as module_under_test
 from botocore.stub import ANY, Stubber
 
 GROUP = "t-redis"

@@ -1,3 +1,5 @@
+# Copyright: the reelle infrastructure authors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """LifecycleMiddleware (tests/support/lifecycle.py): slow lifecycles and server-side defaults over moto.
 
 moto's WSGI app runs in this process twice over: once behind the middleware, once bare (moto's backends

@@ -1,3 +1,5 @@
+# Copyright: the reelle infrastructure authors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """inventory_check's filter: argument specs and vars/checks.yml rules, all problems at once."""
 
 import pytest

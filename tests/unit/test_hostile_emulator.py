@@ -1,3 +1,5 @@
+# Copyright: the reelle infrastructure authors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The recording emulator's hostile profile: throttles, server errors, eventual consistency, IAM propagation,
 validation and region outages, each answered as the real service answers it (tests/support/faults.py).
 

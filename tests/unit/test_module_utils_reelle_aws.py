@@ -1,8 +1,16 @@
+# Copyright: the reelle infrastructure authors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Table-driven tests of the shared comparator and change tracker."""
 
 import pytest
-from ansible.module_utils import reelle_aws
-from ansible.module_utils.reelle_aws import ALLOW_MORE_PRESENT, IGNORE, STRICT, ChangeSet, differences
+from ansible_collections.reelle.infra.plugins.module_utils import reelle_aws
+from ansible_collections.reelle.infra.plugins.module_utils.reelle_aws import (
+    ALLOW_MORE_PRESENT,
+    IGNORE,
+    STRICT,
+    ChangeSet,
+    differences,
+)
 
 
 @pytest.mark.parametrize(

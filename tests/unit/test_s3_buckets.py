@@ -1,14 +1,16 @@
+# Copyright: the reelle infrastructure authors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """s3_buckets against the real emulator (moto server), plus request shapes with botocore's Stubber."""
 
 import json
 
 import boto3
 import pytest
-import s3_buckets
-from ansible.module_utils.reelle_aws import RETRY, retry_for
 from ansible.module_utils.testing import patch_module_args
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
+from ansible_collections.reelle.infra.plugins.module_utils.reelle_aws import RETRY, retry_for
+from ansible_collections.reelle.infra.plugins.modules import s3_buckets
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
