@@ -31,7 +31,10 @@ if [ ! -s "$cache" ]; then
   cp "$ROOT/scripts/get_pip_offline.py" "$cache"
 fi
 
-rm -rf "$TREE/reelle/infra"
+# A fresh copy, keeping ansible-test's virtual environments (tests/output) from the last run.
+mkdir -p "$TREE/reelle/infra"
+find "$TREE/reelle/infra" -mindepth 1 -maxdepth 1 ! -name tests -exec rm -rf {} +
+find "$TREE/reelle/infra/tests" -mindepth 1 -maxdepth 1 ! -name output -exec rm -rf {} + 2>/dev/null || true
 mkdir -p "$TREE/reelle/infra" "$TREE/amazon"
 amazon=$("$BIN/python" -c 'import ansible_collections.amazon.aws as m; print(m.__path__[0])')
 [ -e "$TREE/amazon/aws" ] || cp -r "$amazon" "$TREE/amazon/aws"

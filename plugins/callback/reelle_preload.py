@@ -4,7 +4,7 @@
 
 Ansible forks one worker process per task. Before the first task that uses an
 action of ``plugins/action`` (our AWS modules running in the worker, see
-``plugins/action/reelle_inprocess.py``), this callback imports what those
+``plugins/plugin_utils/inprocess.py``), this callback imports what those
 modules need in the controller process, so every later worker starts with it
 already loaded instead of paying ~1.5 s per task. It prints nothing and changes
 nothing; without it the modules still run, only slower.
@@ -26,7 +26,6 @@ requirements:
 
 import importlib
 import os
-import sys
 
 from ansible.plugins.callback import CallbackBase
 
@@ -80,16 +79,12 @@ class CallbackModule(CallbackBase):
             return
         self._done = True
         try:
-            self._preload(action_dir, names)
+            self._preload(names)
         except Exception as error:  # the modules still run without the preload
             self._display.vvv(f"reelle_preload: not preloaded ({error})")
 
-    def _preload(self, action_dir, names):
-        sys.path.insert(0, action_dir)
-        try:
-            reelle_inprocess = importlib.import_module("reelle_inprocess")
-        finally:
-            sys.path.remove(action_dir)
+    def _preload(self, names):
+        reelle_inprocess = importlib.import_module(f"ansible_collections.{COLLECTION}.plugins.plugin_utils.inprocess")
         if not reelle_inprocess.enabled():
             return
         # Each module from where a task finds it: the collection's path.

@@ -19,7 +19,6 @@ import random
 import re
 import time
 import types
-
 from urllib.parse import unquote
 
 try:

@@ -74,9 +74,11 @@ options:
         description: ARN of the CloudWatch log group receiving the stage's access logs. Not set leaves them alone.
         type: str
       access_log_format:
-        description: Format of the access log lines (with O(api.access_log_destination_arn)).
+        description:
+          - Format of the access log lines (with O(api.access_log_destination_arn)).
+          - Not set, one JSON object a request - request id, source IP, request time, route key, status and
+            integration latency.
         type: str
-        default: '{"requestId":"$context.requestId","ip":"$context.identity.sourceIp","requestTime":"$context.requestTime","routeKey":"$context.routeKey","status":"$context.status","latency":"$context.integrationLatency"}'
   cloudfront:
     description:
       - The CloudFront distribution. Not set leaves CloudFront alone.
@@ -399,6 +401,11 @@ GLOBAL_REGION = "us-east-1"  # CloudFront and Route53 are global; their endpoint
 ALL_METHODS = ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"]
 CACHED_METHODS = ["GET", "HEAD"]
 STAGE = "$default"
+ACCESS_LOG_FORMAT = (
+    '{"requestId":"$context.requestId","ip":"$context.identity.sourceIp",'
+    '"requestTime":"$context.requestTime","routeKey":"$context.routeKey",'
+    '"status":"$context.status","latency":"$context.integrationLatency"}'
+)
 
 
 def _compact(**kwargs):
@@ -715,7 +722,10 @@ class EdgeManager:
         spec = self.params["api"]
         if not spec["access_log_destination_arn"]:
             return None
-        return {"DestinationArn": spec["access_log_destination_arn"], "Format": spec["access_log_format"]}
+        return {
+            "DestinationArn": spec["access_log_destination_arn"],
+            "Format": spec["access_log_format"] or ACCESS_LOG_FORMAT,
+        }
 
     def ensure_stage(self, api_id, stages):
         resource = f"http api {self.api_name} stage {STAGE}"
@@ -1480,14 +1490,7 @@ def argument_spec():
                 timeout_ms=dict(type="int", default=29000),
                 routes=dict(type="list", elements="str", default=["ANY /{proxy+}", "$default"]),
                 access_log_destination_arn=dict(type="str"),
-                access_log_format=dict(
-                    type="str",
-                    default=(
-                        '{"requestId":"$context.requestId","ip":"$context.identity.sourceIp",'
-                        '"requestTime":"$context.requestTime","routeKey":"$context.routeKey",'
-                        '"status":"$context.status","latency":"$context.integrationLatency"}'
-                    ),
-                ),
+                access_log_format=dict(type="str"),
             ),
         ),
         cloudfront=dict(

@@ -12,7 +12,7 @@ description:
   - Calls C(sts:GetCallerIdentity) once and returns the account, ARN and user id. Roles call it first
     to prove the credentials work (or that the emulator answers) before any other AWS call.
   - Like M(amazon.aws.aws_caller_info) without its optional IAM alias lookup; ours because it runs in
-    the worker process (see C(plugins/action/reelle_inprocess.py)), about a second faster per run.
+    the worker process (see C(plugins/plugin_utils/inprocess.py)), about a second faster per run.
   - Never changes anything.
 author:
   - the reelle infrastructure authors (@reelle)

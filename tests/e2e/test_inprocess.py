@@ -1,6 +1,6 @@
 # Copyright: the reelle infrastructure authors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Our AWS modules run inside the worker process (plugins/action/reelle_inprocess.py).
+"""Our AWS modules run inside the worker process (plugins/plugin_utils/inprocess.py).
 
 The same tasks run with the in-process action and the normal way
 (REELLE_IN_PROCESS=0) against the emulator must give the same results: check

@@ -2,12 +2,12 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Run our AWS modules inside Ansible's worker process instead of a new Python.
 
-Every file in this folder named after a module of ``plugins/modules`` is a
-symbolic link to this one: the collection's action plugin of that name, so the
-task ``reelle.infra.aws_network: ...`` uses this action. Collection
-module_utils are imported through Ansible's collection loader; for modules of
-a ``library`` folder, ``ansible.module_utils.<name>`` is looked up in the
-configured module_utils folders.
+Each module of the collection has an action plugin of its name in
+``plugins/action`` that imports ``ActionModule`` from here, so the task
+``reelle.infra.aws_network: ...`` uses this action. Collection module_utils
+are imported through Ansible's collection loader; for modules of a
+``library`` folder (tests/fixtures/inprocess), ``ansible.module_utils.<name>``
+is looked up in the configured module_utils folders.
 
 A module normally costs one new interpreter per task: AnsiballZ payload,
 ``import boto3`` and the botocore service models, about 1.5 s of the ~2 s an
@@ -84,7 +84,7 @@ class ModuleUtilsFinder(importlib.abc.MetaPathFinder):
 
 def register_module_utils():
     """Make ``ansible.module_utils.<name>`` importable for our module_utils files."""
-    # Each link of plugins/action loads this file as its own module: one finder for all.
+    # One finder for the process, whoever imports this file first.
     if not any(getattr(finder, "reelle_module_utils", False) for finder in sys.meta_path):
         sys.meta_path.append(ModuleUtilsFinder())
 
