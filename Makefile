@@ -13,7 +13,7 @@ ENV ?= dev
 # `make up` picks the offline image source when no registry answers.
 DEV_IMAGE_SOURCE ?= $(shell scripts/detect_image_source.sh)
 
-.PHONY: help setup up up-dev up-staging up-prod dr-drill down emulator emulator-stop test lint unit molecule e2e images bench bench-dev bench-staging bench-prod clean
+.PHONY: help setup up up-dev up-staging up-prod dr-drill down emulator emulator-stop test lint sanity unit molecule e2e images bench bench-dev bench-staging bench-prod clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -56,7 +56,7 @@ emulator-stop: ## stop the local AWS emulator (its state is lost)
 images: setup ## build the offline images (Debian packages, no registry)
 	$(BIN)/ansible-playbook -i inventories/dev playbooks/images.yml -e dev_image_source=offline
 
-test: setup lint unit molecule e2e ## run every test: lint, unit, molecule, end to end
+test: setup lint sanity unit molecule e2e ## run every test: lint, sanity, unit, molecule, end to end
 
 lint: setup ## ansible-lint (production profile), yamllint, ruff
 	$(BIN)/yamllint --strict .
@@ -67,6 +67,9 @@ lint: setup ## ansible-lint (production profile), yamllint, ruff
 # The unit tests wait mostly on the emulator (one moto process per pytest worker):
 # two workers, each test file on one of them.
 UNIT_WORKERS ?= 2
+sanity: setup ## ansible-test sanity of the collection reelle.infra (validate-modules, pep8, import, docs, ...)
+	scripts/sanity.sh
+
 unit: setup ## pytest unit tests (modules, filters)
 	$(BIN)/pytest -n $(UNIT_WORKERS) --dist loadfile tests/unit
 
@@ -106,11 +109,14 @@ validate: setup ## validate ENV's inventory alone (all problems, with their file
 	scripts/plan.sh validate $(ENV)
 
 # AWX as code (awx/) and its execution environment (execution-environment.yml).
-.PHONY: awx-config ee-context
+.PHONY: awx-config ee-context collection
+collection: setup ## build the collection reelle.infra (this repository) into build/collection
+	$(BIN)/ansible-galaxy collection build --force --output-path build/collection
+
 awx-config: setup ## create/update the AWX objects of awx/vars/controller.yml (CONTROLLER_HOST etc. set; AWX_ARGS for -e)
 	$(BIN)/ansible-playbook awx/configure.yml $(AWX_ARGS)
 
-ee-context: setup ## the execution environment's build context in .cache/ee (ansible-builder create; no image build)
+ee-context: setup collection ## the execution environment's build context in .cache/ee (ansible-builder create; no image build)
 	$(BIN)/ansible-builder create --file execution-environment.yml --context .cache/ee --output-filename Containerfile
 
 # Teardown and parity (playbooks/teardown.yml, playbooks/parity.yml). staging/prod

@@ -13,6 +13,7 @@ import json
 import os
 import re
 import subprocess
+import tarfile
 import tomllib
 from pathlib import Path
 
@@ -241,6 +242,15 @@ def pins(lines):
 @pytest.fixture(scope="module")
 def ee_context(tmp_path_factory):
     context = tmp_path_factory.mktemp("ee") / "context"
+    # What `make ee-context` does first: the collection's tarball, which the EE installs.
+    built = subprocess.run(
+        [str(BIN / "ansible-galaxy"), "collection", "build", "--force", "--output-path", "build/collection"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert built.returncode == 0, built.stdout + built.stderr
     completed = subprocess.run(
         [
             str(BIN / "ansible-builder"),
@@ -291,3 +301,24 @@ def test_ee_context_base_image_system_packages_and_tag(ee_context):
     assert re.search(r"^git-core \[platform:rpm\]$", bindep, re.MULTILINE)
     # AWX pulls the image this file builds.
     assert DATA["awx_execution_environment_image"] in definition["options"]["tags"]
+
+
+def test_ee_context_installs_this_collection(ee_context):
+    tarballs = list((ee_context / "_build" / "collection").glob("reelle-infra-*.tar.gz"))
+    assert len(tarballs) == 1
+    galaxy = yaml.safe_load((ROOT / "galaxy.yml").read_text())
+    assert tarballs[0].name == f"{galaxy['namespace']}-{galaxy['name']}-{galaxy['version']}.tar.gz"
+    with tarfile.open(tarballs[0]) as archive:
+        names = set(archive.getnames())
+        manifest = json.load(archive.extractfile("MANIFEST.json"))
+    assert manifest["collection_info"]["name"] == "infra"
+    assert manifest["collection_info"]["dependencies"].get("amazon.aws")
+    modules = {path.name for path in (ROOT / "plugins" / "modules").glob("*.py")}
+    assert {f"plugins/modules/{name}" for name in modules} <= names
+    assert {"meta/runtime.yml", "plugins/plugin_utils/inprocess.py", "roles/aws_compute/tasks/main.yml"} <= names
+    # Nothing of the project's tooling or state goes into it.
+    assert not [name for name in names if name.split("/")[0] in {"tests", "inventories", "molecule", ".venv", "bench"}]
+    containerfile = (ee_context / "Containerfile").read_text()
+    install = re.search(r"^RUN ansible-galaxy collection install .*reelle-infra-\*\.tar\.gz.*$", containerfile, re.M)
+    assert install and "/usr/share/ansible/collections" in install[0]
+    assert containerfile.index("COPY _build/collection/") < install.start()

@@ -2,6 +2,9 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Table-driven tests of the shared comparator and change tracker."""
 
+import json
+import types
+
 import pytest
 from ansible_collections.reelle.infra.plugins.module_utils import reelle_aws
 from ansible_collections.reelle.infra.plugins.module_utils.reelle_aws import (
@@ -248,3 +251,163 @@ def test_botocore_backoff_shrinks_with_the_time_scale(monkeypatch):
     reelle_aws._scale_botocore_backoff()  # once only
     assert unscaled > 0
     assert backoff.delay_amount(context) == pytest.approx(unscaled * 0.01)
+
+
+# --- KMS keys: one rule set for every module -------------------------------------
+
+KEY_ID = "0b4c3e4f-1a2b-4c5d-8e9f-0a1b2c3d4e5f"
+KEY_ARN = f"arn:aws:kms:us-east-1:123456789012:key/{KEY_ID}"
+OTHER_ARN = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+ALIAS_ARN = "arn:aws:kms:us-east-1:123456789012:alias/reelle-staging"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (KEY_ARN, KEY_ID),
+        (KEY_ID, KEY_ID),
+        ("arn:aws-us-gov:kms:us-gov-west-1:123456789012:key/abc", "abc"),
+        (ALIAS_ARN, "alias/reelle-staging"),
+        ("alias/reelle-staging", "alias/reelle-staging"),
+        (None, None),
+        ("", None),
+    ],
+)
+def test_kms_key_id_names_the_key_or_the_alias(value, expected):
+    assert reelle_aws.kms_key_id(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("desired", "actual", "same"),
+    [
+        (None, KEY_ARN, True),  # not set: the resource's key is left alone
+        (KEY_ID, KEY_ARN, True),
+        (KEY_ARN, KEY_ARN, True),
+        (KEY_ARN, OTHER_ARN, False),
+        (KEY_ID, OTHER_ARN, False),
+        (KEY_ID, None, False),  # unencrypted resource, a key wanted
+        ("alias/reelle-staging", ALIAS_ARN, True),
+        ("alias/reelle-staging", "alias/reelle-prod", False),
+        ("alias/reelle-staging", KEY_ARN, True),  # cannot tell without KMS: not a difference
+    ],
+)
+def test_same_kms_key(desired, actual, same):
+    assert reelle_aws.same_kms_key(desired, actual) is same
+
+
+def test_same_kms_key_asks_kms_for_an_alias_when_it_can():
+    asked = []
+
+    def resolve(alias):
+        asked.append(alias)
+        return KEY_ARN if alias.endswith("alias/reelle-staging") else OTHER_ARN
+
+    assert reelle_aws.same_kms_key("alias/reelle-staging", KEY_ARN, resolve=resolve) is True
+    assert reelle_aws.same_kms_key("alias/reelle-prod", KEY_ARN, resolve=resolve) is False
+    assert reelle_aws.same_kms_key(KEY_ID, ALIAS_ARN, resolve=resolve) is True
+    assert asked == ["alias/reelle-staging", "alias/reelle-prod", ALIAS_ARN]
+    # Key against key needs no call.
+    reelle_aws.same_kms_key(KEY_ID, OTHER_ARN, resolve=resolve)
+    assert len(asked) == 3
+
+
+# --- policy documents: amazon.aws compare_policies, as IAM/S3 rewrite them ---------
+
+TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": ["ecs-tasks.amazonaws.com"], "AWS": "123456789012"},
+            "Action": ["sts:AssumeRole"],
+        }
+    ],
+}
+
+
+def test_same_policy_ignores_the_rewrites_aws_applies():
+    # IAM answers URL-encoded JSON, single values for one-item lists and the account's root ARN.
+    stored = (
+        "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%7B%22Action%22%3A%22sts%3AAssumeRole%22%2C"
+        "%22Effect%22%3A%22Allow%22%2C%22Principal%22%3A%7B%22AWS%22%3A%22arn%3Aaws%3Aiam%3A%3A123456789012"
+        "%3Aroot%22%2C%22Service%22%3A%22ecs-tasks.amazonaws.com%22%7D%7D%7D"
+    )
+    assert reelle_aws.policy_document(stored)["Statement"]["Action"] == "sts:AssumeRole"
+    assert reelle_aws.same_policy(TRUST, stored) is True
+    assert reelle_aws.same_policy(TRUST, json.dumps(TRUST, indent=2)) is True
+
+
+def test_same_policy_sees_a_real_change():
+    wider = json.loads(json.dumps(TRUST))
+    wider["Statement"][0]["Action"].append("sts:TagSession")
+    assert reelle_aws.same_policy(TRUST, wider) is False
+    other_account = json.loads(json.dumps(TRUST))
+    other_account["Statement"][0]["Principal"]["AWS"] = "210987654321"
+    assert reelle_aws.same_policy(TRUST, other_account) is False
+    assert reelle_aws.same_policy(TRUST, None) is False
+    assert reelle_aws.same_policy(None, None) is True
+
+
+# --- check-mode placeholders and the module run -------------------------------------
+
+
+def test_real_hides_the_placeholder_only():
+    assert reelle_aws.real(reelle_aws.UNKNOWN) is None
+    assert reelle_aws.real(None) is None
+    assert reelle_aws.real("arn:aws:sns:us-east-1:123456789012:alarms") == "arn:aws:sns:us-east-1:123456789012:alarms"
+
+
+class _Exit(Exception):
+    pass
+
+
+class _Module:
+    _name = "probe"
+
+    def __init__(self, state):
+        self.params = {"state": state}
+        self.failed = self.exited = None
+
+    def fail_json_aws(self, error, **kwargs):
+        self.failed = dict(kwargs, error=error)
+        raise _Exit
+
+    def exit_json(self, **kwargs):
+        self.exited = kwargs
+        raise _Exit
+
+
+class _Manager:
+    def __init__(self, error=None):
+        self.error = error
+        self.step = "creating the probe"
+        self.changes = types.SimpleNamespace(changes=[{"action": "create", "resource": "probe", "attributes": []}])
+
+    def ensure_present(self):
+        if self.error:
+            raise self.error
+        return {"changed": True, "which": "present"}
+
+    def ensure_absent(self):
+        return {"changed": False, "which": "absent"}
+
+
+@pytest.mark.parametrize("state", ["present", "absent"])
+def test_run_manager_runs_the_state_asked(state):
+    module = _Module(state)
+    with pytest.raises(_Exit):
+        reelle_aws.run_manager(module, _Manager())
+    assert module.exited["which"] == state
+
+
+def test_run_manager_fails_with_the_step_and_what_was_done():
+    from botocore.exceptions import ClientError
+
+    error = ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "CreateProbe")
+    module = _Module("present")
+    with pytest.raises(_Exit):
+        reelle_aws.run_manager(module, _Manager(error))
+    assert module.exited is None
+    assert module.failed["msg"] == "Failed creating the probe"
+    assert module.failed["error"] is error
+    assert module.failed["changes"] == [{"action": "create", "resource": "probe", "attributes": []}]
