@@ -378,11 +378,12 @@ import hashlib
 import uuid
 
 with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing botocore
-    from botocore.exceptions import BotoCoreError, ClientError, WaiterError
+    from botocore.exceptions import WaiterError
 
+from ansible_collections.amazon.aws.plugins.module_utils.arn import parse_aws_arn
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
+from ansible_collections.amazon.aws.plugins.module_utils.transformation import scrub_none_parameters
 from ansible_collections.reelle.infra.plugins.module_utils.reelle_aws import (
     ChangeSet,
     arn,
@@ -392,10 +393,12 @@ from ansible_collections.reelle.infra.plugins.module_utils.reelle_aws import (
     differences,
     paginate,
     partition_for,
-    poll_seconds,
+    run_manager,
+    sync_tags,
     tag_dict,
     tag_list,
 )
+from ansible_collections.reelle.infra.plugins.module_utils.reelle_waiters import wait_for
 
 GLOBAL_REGION = "us-east-1"  # CloudFront and Route53 are global; their endpoint is in us-east-1
 ALL_METHODS = ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"]
@@ -406,10 +409,6 @@ ACCESS_LOG_FORMAT = (
     '"requestTime":"$context.requestTime","routeKey":"$context.routeKey",'
     '"status":"$context.status","latency":"$context.integrationLatency"}'
 )
-
-
-def _compact(**kwargs):
-    return {key: value for key, value in kwargs.items() if value is not None}
 
 
 def _dns(name):
@@ -486,6 +485,13 @@ class EdgeManager:
     def tags(self):
         return self.params["tags"]
 
+    def reconcile_tags(self, resource, current, desired, tag, untag):
+        """The shared sync_tags (desired None leaves tags alone), and the tags in --diff when they change."""
+        made = len(self.changes.changes)
+        sync_tags(self.changes, resource, current, desired, self.params["purge_tags"], tag, untag)
+        if len(self.changes.changes) > made:
+            self.changes.note(f"{resource} tags", current, desired)
+
     # --- validation ---------------------------------------------------------
 
     def validate(self):
@@ -512,8 +518,8 @@ class EdgeManager:
             problems.append("cloudfront.aliases require cloudfront.acm_certificate_arn")
         certificate = cloudfront["acm_certificate_arn"]
         # CloudFront takes ACM certificates from us-east-1 only (arn:<partition>:acm:us-east-1:...).
-        parts = (certificate or "").split(":")
-        if certificate and (len(parts) < 6 or not parts[1].startswith("aws") or parts[2:4] != ["acm", GLOBAL_REGION]):
+        parsed = parse_aws_arn(certificate) if certificate else None
+        if certificate and not (parsed and parsed["service"] == "acm" and parsed["region"] == GLOBAL_REGION):
             problems.append(
                 f"cloudfront.acm_certificate_arn must be an ACM certificate in us-east-1, not {certificate!r}"
             )
@@ -585,9 +591,13 @@ class EdgeManager:
                 self.apigw,
                 "apigatewayv2",
                 "create_api",
-                **_compact(Name=self.api_name, ProtocolType="HTTP", Description=spec["description"], Tags=self.tags),
+                **scrub_none_parameters(
+                    dict(Name=self.api_name, ProtocolType="HTTP", Description=spec["description"], Tags=self.tags)
+                ),
             )
-            self.changes.note(resource, None, _compact(name=self.api_name, description=spec["description"]))
+            self.changes.note(
+                resource, None, scrub_none_parameters(dict(name=self.api_name, description=spec["description"]))
+            )
             if created is None:
                 self.note_api_parts_created(resource)
                 return {}
@@ -607,7 +617,7 @@ class EdgeManager:
                 self.changes.note(
                     resource, {"description": api.get("Description")}, {"description": spec["description"]}
                 )
-            self.ensure_api_tags(resource, api)
+            self.reconcile_tags(resource, api.get("Tags") or {}, self.tags, *self.apigw_tagging(api["ApiId"]))
             integrations = paginate(self.apigw, "get_integrations", "Items", ApiId=api["ApiId"])
             routes = paginate(self.apigw, "get_routes", "Items", ApiId=api["ApiId"])
             stages = paginate(self.apigw, "get_stages", "Items", ApiId=api["ApiId"])
@@ -625,23 +635,13 @@ class EdgeManager:
             self.changes._record("create", f"{resource} route {key}")
         self.changes._record("create", f"{resource} stage {STAGE}")
 
-    def ensure_api_tags(self, resource, api):
-        desired = self.tags
-        if desired is None:
-            return
-        current = api.get("Tags") or {}
-        to_set, to_unset = compare_aws_tags(current, desired, self.params["purge_tags"])
-        arn = self.api_arn(api["ApiId"])
-        if to_set:
-            self.changes.update(
-                resource, ["tags"], self.apigw, "apigatewayv2", "tag_resource", ResourceArn=arn, Tags=to_set
-            )
-        if to_unset:
-            self.changes.update(
-                resource, ["tags"], self.apigw, "apigatewayv2", "untag_resource", ResourceArn=arn, TagKeys=to_unset
-            )
-        if to_set or to_unset:
-            self.changes.note(f"{resource} tags", current, desired)
+    def apigw_tagging(self, api_id):
+        """(tag, untag) of an HTTP API for sync_tags: API Gateway takes tags as a dict."""
+        request = {"ResourceArn": self.api_arn(api_id)}
+        return (
+            lambda to_set: (self.apigw, "apigatewayv2", "tag_resource", dict(request, Tags=to_set)),
+            lambda keys: (self.apigw, "apigatewayv2", "untag_resource", dict(request, TagKeys=keys)),
+        )
 
     def ensure_integration(self, api_id, integrations):
         spec = self.params["api"]
@@ -658,9 +658,14 @@ class EdgeManager:
         current = next((item for item in ours if item.get("IntegrationUri") == uri), ours[0] if ours else None)
         if current is None:
             created = self.changes.create(
-                resource, self.apigw, "apigatewayv2", "create_integration", ApiId=api_id, **_compact(**desired)
+                resource,
+                self.apigw,
+                "apigatewayv2",
+                "create_integration",
+                ApiId=api_id,
+                **scrub_none_parameters(desired),
             )
-            self.changes.note(resource, None, _compact(**desired))
+            self.changes.note(resource, None, scrub_none_parameters(desired))
             return (created or {}).get("IntegrationId")
         found = differences(desired, current)
         if found:
@@ -691,7 +696,7 @@ class EdgeManager:
                     self.apigw,
                     "apigatewayv2",
                     "create_route",
-                    **_compact(ApiId=api_id, RouteKey=key, Target=target),
+                    **scrub_none_parameters(dict(ApiId=api_id, RouteKey=key, Target=target)),
                 )
                 self.changes.note(f"{prefix} {key}", None, {"target": target})
             elif target and route.get("Target") != target:
@@ -737,11 +742,13 @@ class EdgeManager:
                 self.apigw,
                 "apigatewayv2",
                 "create_stage",
-                **_compact(ApiId=api_id, StageName=STAGE, AutoDeploy=True, AccessLogSettings=logs, Tags=self.tags),
+                **scrub_none_parameters(
+                    dict(ApiId=api_id, StageName=STAGE, AutoDeploy=True, AccessLogSettings=logs, Tags=self.tags)
+                ),
             )
-            self.changes.note(resource, None, _compact(auto_deploy=True, access_log_settings=logs))
+            self.changes.note(resource, None, scrub_none_parameters(dict(auto_deploy=True, access_log_settings=logs)))
             return
-        desired = _compact(AutoDeploy=True, AccessLogSettings=logs)
+        desired = scrub_none_parameters(dict(AutoDeploy=True, AccessLogSettings=logs))
         found = differences(desired, stage)
         if found:
             self.changes.update(
@@ -773,7 +780,8 @@ class EdgeManager:
     def find_distribution(self):
         comment, marker, found = self.comment, "", []
         while True:
-            page = self.cf.list_distributions(aws_retry=True, **_compact(Marker=marker or None))["DistributionList"]
+            request = scrub_none_parameters({"Marker": marker or None})
+            page = self.cf.list_distributions(aws_retry=True, **request)["DistributionList"]
             found.extend(item for item in page.get("Items") or [] if item.get("Comment") == comment)
             marker = page.get("NextMarker")
             if not page.get("IsTruncated") or not marker:
@@ -1026,7 +1034,10 @@ class EdgeManager:
                 DistributionConfig=self.desired_config(origin or actual["origin"]["domain_name"], current),
             )
             self.changes.note(resource, {key: actual.get(key) for key in desired}, desired)
-        self.ensure_distribution_tags(resource, summary["ARN"])
+        if self.tags is not None:
+            answer = self.cf.list_tags_for_resource(aws_retry=True, Resource=summary["ARN"])
+            current = tag_dict(_items(answer.get("Tags")))
+            self.reconcile_tags(resource, current, self.tags, *self.cloudfront_tagging(summary["ARN"]))
         return summary
 
     def create_distribution(self, resource, config):
@@ -1040,28 +1051,13 @@ class EdgeManager:
             )
         return self.changes.create(resource, self.cf, "cloudfront", "create_distribution", DistributionConfig=config)
 
-    def ensure_distribution_tags(self, resource, arn):
-        desired = self.tags
-        if desired is None:
-            return
-        current = tag_dict(_items(self.cf.list_tags_for_resource(aws_retry=True, Resource=arn).get("Tags")))
-        to_set, to_unset = compare_aws_tags(current, desired, self.params["purge_tags"])
-        if to_set:
-            self.changes.update(
-                resource,
-                ["tags"],
-                self.cf,
-                "cloudfront",
-                "tag_resource",
-                Resource=arn,
-                Tags={"Items": tag_list(to_set)},
-            )
-        if to_unset:
-            self.changes.update(
-                resource, ["tags"], self.cf, "cloudfront", "untag_resource", Resource=arn, TagKeys={"Items": to_unset}
-            )
-        if to_set or to_unset:
-            self.changes.note(f"{resource} tags", current, desired)
+    def cloudfront_tagging(self, distribution_arn):
+        """(tag, untag) of a distribution for sync_tags: CloudFront wraps both lists in Items."""
+        request = {"Resource": distribution_arn}
+        return (
+            lambda to_set: (self.cf, "cloudfront", "tag_resource", dict(request, Tags={"Items": tag_list(to_set)})),
+            lambda keys: (self.cf, "cloudfront", "untag_resource", dict(request, TagKeys={"Items": keys})),
+        )
 
     def delete_distribution(self):
         resource = f"cloudfront distribution {self.comment}"
@@ -1091,12 +1087,8 @@ class EdgeManager:
 
     def wait_deployed(self, dist_id):
         # CloudFront's own waiter polls every 60 s; deployments take minutes. 30 s, scaled down in tests.
-        delay = poll_seconds(30)
         try:
-            self.cf.get_waiter("distribution_deployed").wait(
-                Id=dist_id,
-                WaiterConfig={"Delay": delay, "MaxAttempts": max(1, int(self.params["wait_timeout"] // delay))},
-            )
+            wait_for(self.cf, "distribution_deployed", self.params["wait_timeout"], 30, Id=dist_id)
         except WaiterError as e:
             self.fail(f"cloudfront distribution {dist_id} was not deployed after {self.params['wait_timeout']} s: {e}")
 
@@ -1175,7 +1167,7 @@ class EdgeManager:
                 return None, [], []
             zone_id = created["HostedZone"]["Id"].split("/")[-1]
             if self.tags:
-                self.change_tags("hostedzone", zone_id, self.tags, [])
+                self.tag_route53("hostedzone", zone_id, self.tags)
             return zone_id, created.get("DelegationSet", {}).get("NameServers", []), []
         zone_id = zone["Id"].split("/")[-1]
         records = self.list_records(zone_id)
@@ -1186,32 +1178,22 @@ class EdgeManager:
         if self.tags is not None:
             tags = self.r53.list_tags_for_resource(aws_retry=True, ResourceType="hostedzone", ResourceId=zone_id)
             current = tag_dict(tags.get("ResourceTagSet", {}).get("Tags"))
-            self.sync_tags(resource, "hostedzone", zone_id, current, self.tags)
+            self.reconcile_tags(resource, current, self.tags, *self.route53_tagging("hostedzone", zone_id))
         return zone_id, servers, records
 
-    def change_tags(self, kind, resource_id, add, remove):
-        return self.r53.change_tags_for_resource(
-            aws_retry=True,
-            ResourceType=kind,
-            ResourceId=resource_id,
-            **_compact(AddTags=tag_list(add) if add else None, RemoveTagKeys=remove or None),
+    def route53_tagging(self, kind, resource_id):
+        """(tag, untag) of a hosted zone or health check for sync_tags: ChangeTagsForResource either way."""
+        request = {"ResourceType": kind, "ResourceId": resource_id}
+        return (
+            lambda to_set: (self.r53, "route53", "change_tags_for_resource", dict(request, AddTags=tag_list(to_set))),
+            lambda keys: (self.r53, "route53", "change_tags_for_resource", dict(request, RemoveTagKeys=keys)),
         )
 
-    def sync_tags(self, resource, kind, resource_id, current, desired):
-        to_set, to_unset = compare_aws_tags(current, desired, self.params["purge_tags"])
-        if not (to_set or to_unset):
-            return
-        self.changes.update(
-            resource,
-            ["tags"],
-            self.r53,
-            "route53",
-            "change_tags_for_resource",
-            ResourceType=kind,
-            ResourceId=resource_id,
-            **_compact(AddTags=tag_list(to_set) if to_set else None, RemoveTagKeys=to_unset or None),
+    def tag_route53(self, kind, resource_id, tags):
+        """Tag a zone or health check just created (Route53's creates take no tags)."""
+        self.r53.change_tags_for_resource(
+            aws_retry=True, ResourceType=kind, ResourceId=resource_id, AddTags=tag_list(tags)
         )
-        self.changes.note(f"{resource} tags", current, desired)
 
     def health_check_tags(self, set_identifier):
         return dict(self.tags or {}, Name=f"{self.name}-{set_identifier}")
@@ -1250,7 +1232,8 @@ class EdgeManager:
             self.update_health_check(resource, check, desired)
             if self.tags is not None:
                 tags = current_tags.get(check["Id"], {})
-                self.sync_tags(resource, "healthcheck", check["Id"], tags, self.health_check_tags(identifier))
+                desired_tags = self.health_check_tags(identifier)
+                self.reconcile_tags(resource, tags, desired_tags, *self.route53_tagging("healthcheck", check["Id"]))
         for checks in existing.values():  # set identifiers no longer wanted, or records without a check
             obsolete.extend(check["Id"] for check in checks)
         return ids, obsolete
@@ -1262,13 +1245,13 @@ class EdgeManager:
             "route53",
             "create_health_check",
             CallerReference=f"{self.caller_prefix(identifier)}{uuid.uuid4().hex[:12]}",
-            HealthCheckConfig=_compact(**desired),
+            HealthCheckConfig=scrub_none_parameters(desired),
         )
         self.changes.note(resource, None, desired)
         if created is None:
             return None
         check_id = created["HealthCheck"]["Id"]
-        self.change_tags("healthcheck", check_id, self.health_check_tags(identifier), [])
+        self.tag_route53("healthcheck", check_id, self.health_check_tags(identifier))
         return check_id
 
     def update_health_check(self, resource, check, desired):
@@ -1302,13 +1285,15 @@ class EdgeManager:
             "DNSName": record["alb_dns_name"],
             "EvaluateTargetHealth": route53["evaluate_target_health"],
         }
-        return _compact(
-            Name=self.record_name + ".",
-            Type="A",
-            SetIdentifier=record["set_identifier"],
-            Failover=record["failover"],
-            AliasTarget=alias,
-            HealthCheckId=health_check_id,
+        return scrub_none_parameters(
+            dict(
+                Name=self.record_name + ".",
+                Type="A",
+                SetIdentifier=record["set_identifier"],
+                Failover=record["failover"],
+                AliasTarget=alias,
+                HealthCheckId=health_check_id,
+            )
         )
 
     @staticmethod
@@ -1574,11 +1559,7 @@ def argument_spec():
 def main():
     module = AnsibleAWSModule(argument_spec=argument_spec(), supports_check_mode=True)
     manager = EdgeManager(module)
-    try:
-        result = manager.ensure_present() if module.params["state"] == "present" else manager.ensure_absent()
-    except (BotoCoreError, ClientError) as e:
-        module.fail_json_aws(e, msg=f"Failed to manage the edge of {manager.name}", changes=manager.changes.changes)
-    module.exit_json(**result)
+    run_manager(module, manager, failure=f"to manage the edge of {manager.name}")
 
 
 if __name__ == "__main__":

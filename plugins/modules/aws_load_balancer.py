@@ -293,12 +293,8 @@ skipped_calls:
   sample: []
 """
 
-import contextlib
 import datetime
 import re
-
-with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing botocore
-    import botocore.exceptions
 
 try:
     from cryptography import x509
@@ -311,23 +307,24 @@ except ImportError:
     HAS_CRYPTOGRAPHY = False
 
 from ansible.module_utils.basic import missing_required_lib
+from ansible_collections.amazon.aws.plugins.module_utils.arn import parse_aws_arn
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 from ansible_collections.reelle.infra.plugins.module_utils.reelle_aws import (
+    UNKNOWN,
     ChangeSet,
     aws_client,
     changed_attributes,
     differences,
     paginate,
-    poll_seconds,
+    real,
+    run_manager,
+    sync_tags,
     tag_dict,
     tag_list,
 )
+from ansible_collections.reelle.infra.plugins.module_utils.reelle_waiters import wait_for
 
-# Stand-in for the ARN of something that would be created (check mode).
-UNKNOWN = "(known after create)"
 MARKER_TAG = "aws_load_balancer:self-signed-for"
 
 # option -> load balancer attribute key
@@ -382,19 +379,14 @@ def attribute_value(value):
     return str(value)
 
 
-def real(arn):
-    """An ARN, or None for something that does not exist yet (check mode)."""
-    return None if arn in (None, UNKNOWN) else arn
-
-
 def load_balancer_arn_suffix(arn):
     """app/<name>/<id>: the LoadBalancer dimension of CloudWatch metrics."""
-    return arn.split(":loadbalancer/", 1)[1] if real(arn) else None
+    return parse_aws_arn(arn)["resource"].split("/", 1)[1] if real(arn) else None
 
 
 def target_group_arn_suffix(arn):
     """targetgroup/<name>/<id>: the TargetGroup dimension of CloudWatch metrics."""
-    return "targetgroup/" + arn.split(":targetgroup/", 1)[1] if real(arn) else None
+    return parse_aws_arn(arn)["resource"] if real(arn) else None
 
 
 def known(values):
@@ -469,7 +461,7 @@ class LoadBalancerManager:
         return found[0] if found else None
 
     def listeners_by_port(self, lb_arn):
-        if lb_arn in (None, UNKNOWN):
+        if not real(lb_arn):
             return {}
         found = paginate(self.elb, "describe_listeners", "Listeners", LoadBalancerArn=lb_arn)
         return {listener["Port"]: listener for listener in found}
@@ -675,11 +667,8 @@ class LoadBalancerManager:
     def _wait(self):
         if not self.params["wait"] or self.module.check_mode:
             return
-        delay = poll_seconds(15)  # botocore's load_balancer_available waiter polls every 15 s
-        self.elb.get_waiter("load_balancer_available").wait(
-            Names=[self.name],
-            WaiterConfig={"Delay": delay, "MaxAttempts": max(1, int(self.params["wait_timeout"] // delay))},
-        )
+        # botocore's load_balancer_available waiter polls every 15 s
+        wait_for(self.elb, "load_balancer_available", self.params["wait_timeout"], 15, Names=[self.name])
 
     # --- certificate --------------------------------------------------------
 
@@ -828,17 +817,18 @@ class LoadBalancerManager:
             return
         described = self.elb.describe_tags(aws_retry=True, ResourceArns=self.existing_arns)["TagDescriptions"]
         for item in described:
-            arn = item["ResourceArn"]
-            to_set, to_unset = compare_aws_tags(tag_dict(item.get("Tags")), self.tags, self.params["purge_tags"])
-            resource = f"tags of {arn.split(':', 5)[-1]}"
-            if to_unset:
-                self.changes.update(
-                    resource, sorted(to_unset), self.elb, "elbv2", "remove_tags", ResourceArns=[arn], TagKeys=to_unset
-                )
-            if to_set:
-                self.changes.update(
-                    resource, sorted(to_set), self.elb, "elbv2", "add_tags", ResourceArns=[arn], Tags=tag_list(to_set)
-                )
+            self._sync_tags(item["ResourceArn"], tag_dict(item.get("Tags")))
+
+    def _sync_tags(self, arn, current):
+        sync_tags(
+            self.changes,
+            f"tags of {parse_aws_arn(arn)['resource']}",
+            current,
+            self.tags,
+            self.params["purge_tags"],
+            lambda to_set: (self.elb, "elbv2", "add_tags", {"ResourceArns": [arn], "Tags": tag_list(to_set)}),
+            lambda keys: (self.elb, "elbv2", "remove_tags", {"ResourceArns": [arn], "TagKeys": keys}),
+        )
 
     # --- entry points -------------------------------------------------------
 
@@ -894,14 +884,11 @@ class LoadBalancerManager:
         if self.params["domain_name"] and not self.params["certificate_arn"]:
             existing = self._find_self_signed(self.params["domain_name"])
             if existing is not None:
-                # The certificate stays "in use" for a short while after the load balancer is gone.
-                in_use_retry = AWSRetry.jittered_backoff(
-                    retries=10, delay=3, catch_extra_error_codes=["ResourceInUseException"]
-                )
-                acm = self.module.client("acm", retry_decorator=in_use_retry)
+                # The certificate stays "in use" for a short while after the load balancer is gone: the
+                # shared retries wait for ACM's ResourceInUseException to clear (reelle_aws.DRAIN_ERRORS).
                 self.changes.delete(
                     f"self-signed certificate {self.params['domain_name']}",
-                    acm,
+                    self.acm,
                     "acm",
                     "delete_certificate",
                     CertificateArn=existing["CertificateArn"],
@@ -942,13 +929,7 @@ class LoadBalancerManager:
         self.changes.delete(resource, self.elb, "elbv2", "delete_load_balancer", LoadBalancerArn=arn)
         if not self.module.check_mode:
             # The target group and certificate stay in use until the load balancer is gone.
-            self.elb.get_waiter("load_balancers_deleted").wait(
-                LoadBalancerArns=[arn],
-                WaiterConfig={
-                    "Delay": poll_seconds(15),
-                    "MaxAttempts": max(1, int(self.params["wait_timeout"] // poll_seconds(15))),
-                },
-            )
+            wait_for(self.elb, "load_balancers_deleted", self.params["wait_timeout"], 15, LoadBalancerArns=[arn])
 
 
 def argument_spec():
@@ -1004,11 +985,7 @@ def main():
     module = AnsibleAWSModule(argument_spec=argument_spec(), supports_check_mode=True)
     manager = LoadBalancerManager(module)
     manager.validate()
-    try:
-        result = manager.ensure_present() if module.params["state"] == "present" else manager.ensure_absent()
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError, botocore.exceptions.WaiterError) as e:
-        module.fail_json_aws(e, msg=f"Could not converge load balancer {module.params['name']}")
-    module.exit_json(**result)
+    run_manager(module, manager, failure=f"to converge load balancer {module.params['name']}")
 
 
 if __name__ == "__main__":

@@ -344,28 +344,25 @@ skipped_calls:
   sample: ["xray:get_sampling_rules"]
 """
 
-import contextlib
 import json
 
-with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing botocore
-    import botocore.exceptions
-
+from ansible_collections.amazon.aws.plugins.module_utils.arn import parse_aws_arn
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 from ansible_collections.reelle.infra.plugins.module_utils.reelle_aws import (
+    UNKNOWN,
     ChangeSet,
     aws_client,
     changed_attributes,
     differences,
     emulator_lacks,
     paginate,
+    real,
+    run_manager,
+    sync_tags,
     tag_dict,
     tag_list,
 )
-
-# Stand-in for the ARN of something that would be created (check mode).
-UNKNOWN = "(known after create)"
 
 # Fields PutMetricAlarm takes; an update re-sends the current value of those not given.
 ALARM_FIELDS = (
@@ -405,10 +402,8 @@ SAMPLING_RULE_FIELDS = {
     "version": "Version",
     "attributes": "Attributes",
 }
-
-
-def real(arn):
-    return None if arn in (None, UNKNOWN) else arn
+# How TagResource/UntagResource name the resource, per service (the request is otherwise the same).
+TAGGED_BY = {"cloudwatch": "ResourceARN", "sns": "ResourceArn", "xray": "ResourceARN"}
 
 
 def dimension_list(dimensions):
@@ -510,8 +505,8 @@ class ObservabilityManager:
         self.prefix = module.params["alarm_name_prefix"]
         self.tags = module.params["tags"]
         self.changes = ChangeSet(module)
-        self.cloudwatch = aws_client(module, "cloudwatch")
         self._clients = {}
+        self.cloudwatch = self.client("cloudwatch")
         self.existing_tagged = {}  # ARN -> (service, resource label) of resources whose tags are compared
 
     def client(self, service):
@@ -527,7 +522,7 @@ class ObservabilityManager:
     def find_topic(self):
         name = self.params["topic"]["name"]
         for topic in paginate(self.client("sns"), "list_topics", "Topics"):
-            if topic["TopicArn"].split(":")[-1] == name:
+            if parse_aws_arn(topic["TopicArn"])["resource"] == name:
                 return topic["TopicArn"]
         return None
 
@@ -740,25 +735,26 @@ class ObservabilityManager:
                 "update_sampling_rule",
                 SamplingRuleUpdate=update,
             )
-        self._ensure_sampling_rule_tags(current["RuleARN"], resource)
+        if self.tags is not None:
+            arn = current["RuleARN"]
+            tags = tag_dict(paginate(self.client("xray"), "list_tags_for_resource", "Tags", ResourceARN=arn))
+            self._sync_tags("xray", arn, resource, tags)
         return current["RuleARN"]
 
-    def _ensure_sampling_rule_tags(self, arn, resource):
-        if self.tags is None:
-            return
-        xray = self.client("xray")
-        current = tag_dict(paginate(xray, "list_tags_for_resource", "Tags", ResourceARN=arn))
-        to_set, to_unset = compare_aws_tags(current, self.tags, self.params["purge_tags"])
-        if to_unset:
-            self.changes.update(
-                resource, sorted(to_unset), xray, "xray", "untag_resource", ResourceARN=arn, TagKeys=to_unset
-            )
-        if to_set:
-            self.changes.update(
-                resource, sorted(to_set), xray, "xray", "tag_resource", ResourceARN=arn, Tags=tag_list(to_set)
-            )
+    # --- tags ---------------------------------------------------------------
 
-    # --- tags of alarms and topic -------------------------------------------
+    def _sync_tags(self, service, arn, resource, current):
+        """Tag or untag one CloudWatch alarm, SNS topic or X-Ray sampling rule (TagResource/UntagResource)."""
+        client, key = self.client(service), TAGGED_BY[service]
+        sync_tags(
+            self.changes,
+            resource,
+            current,
+            self.tags,
+            self.params["purge_tags"],
+            lambda to_set: (client, service, "tag_resource", {key: arn, "Tags": tag_list(to_set)}),
+            lambda keys: (client, service, "untag_resource", {key: arn, "TagKeys": keys}),
+        )
 
     def ensure_tags(self):
         """One GetResources call (paginated) for the tags of every alarm and the topic that existed."""
@@ -772,29 +768,7 @@ class ObservabilityManager:
         )
         current = {item["ResourceARN"]: tag_dict(item.get("Tags")) for item in mappings}
         for arn, (service, resource) in sorted(self.existing_tagged.items()):
-            to_set, to_unset = compare_aws_tags(current.get(arn, {}), self.tags, self.params["purge_tags"])
-            arn_key = "ResourceARN" if service == "cloudwatch" else "ResourceArn"
-            client = self.cloudwatch if service == "cloudwatch" else self.client("sns")
-            if to_unset:
-                self.changes.update(
-                    f"tags of {resource}",
-                    sorted(to_unset),
-                    client,
-                    service,
-                    "untag_resource",
-                    **{arn_key: arn},
-                    TagKeys=to_unset,
-                )
-            if to_set:
-                self.changes.update(
-                    f"tags of {resource}",
-                    sorted(to_set),
-                    client,
-                    service,
-                    "tag_resource",
-                    **{arn_key: arn},
-                    Tags=tag_list(to_set),
-                )
+            self._sync_tags(service, arn, f"tags of {resource}", current.get(arn, {}))
 
     # --- entry points -------------------------------------------------------
 
@@ -943,11 +917,7 @@ def main():
     module = AnsibleAWSModule(argument_spec=argument_spec(), supports_check_mode=True)
     manager = ObservabilityManager(module)
     manager.validate()
-    try:
-        result = manager.ensure_present() if module.params["state"] == "present" else manager.ensure_absent()
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-        module.fail_json_aws(e, msg="Could not converge the CloudWatch alarms, dashboard, topic or sampling rule")
-    module.exit_json(**result)
+    run_manager(module, manager, failure="to converge the CloudWatch alarms, dashboard, topic or sampling rule")
 
 
 if __name__ == "__main__":

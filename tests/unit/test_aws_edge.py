@@ -263,7 +263,7 @@ def test_origin_change_updates_the_distribution_in_place(emulator, capsys, calls
             "http api t-edge-api integration",
             ["IntegrationUri", "TimeoutInMillis"],
         ),
-        ({"tags": {"environment": "other"}}, "http api t-edge-api", ["tags"]),
+        ({"tags": {"environment": "other"}}, "http api t-edge-api", ["tags.environment"]),
         (
             {"cloudfront": {"logging_bucket": "t-logs.s3.amazonaws.com", "logging_prefix": "cf/"}},
             "cloudfront distribution t-edge API",

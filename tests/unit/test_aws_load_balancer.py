@@ -2,9 +2,10 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """aws_load_balancer against the real emulator (moto server).
 
-Every call the module makes is served by moto 5.2.5, so there is no Stubber
-test here: botocore validates each request against the service model before
-it is sent to the emulator all the same.
+Every call the module makes is served by moto 5.2.5: botocore validates each
+request against the service model before it is sent to the emulator all the
+same. The Stubber tests at the end show what moto does not: ACM's later pages
+and its "in use" answers while a deleted load balancer drains.
 
 Wiping the emulator and making the first subnet cost seconds, so the tests of
 this file share one wiped emulator and one VPC; each test names its own load
@@ -196,7 +197,7 @@ def test_second_run_changes_nothing_and_does_not_reimport(capsys, lb):
         ({"http2": False}, "load balancer", "routing.http2.enabled"),
         ({"ssl_policy": "ELBSecurityPolicy-TLS13-1-3-2021-06"}, "listener 443", "SslPolicy"),
         ({"redirect_status_code": "HTTP_302"}, "listener 80", "DefaultActions"),
-        ({"tags": {"project": "reelle"}}, "tags of", "environment"),
+        ({"tags": {"project": "reelle"}}, "tags of", "tags.environment"),
     ],
 )
 def test_update_changes_only_what_differs_then_settles(capsys, lb, override, resource, attribute):
@@ -472,3 +473,45 @@ def test_the_self_signed_certificate_is_found_on_a_later_acm_page(monkeypatch):
         found = manager._find_self_signed("lb.test")
         stub.assert_no_pending_responses()
     assert found["CertificateArn"] == arn
+
+
+def test_the_generated_certificate_is_deleted_once_acm_no_longer_reports_it_in_use(monkeypatch):
+    """ACM answers ResourceInUseException for a while after the load balancer is gone: the delete waits it out."""
+    from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
+    from ansible_collections.reelle.infra.plugins.module_utils.reelle_aws import ChangeSet, retry_for
+    from botocore.stub import Stubber
+
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("REELLE_AWS_TARGET", raising=False)
+    monkeypatch.setenv("REELLE_AWS_TIME_SCALE", "0.01")
+    credentials = {"region_name": "us-east-1", "aws_access_key_id": "x", "aws_secret_access_key": "x"}
+    elb, acm = boto3.client("elbv2", **credentials), boto3.client("acm", **credentials)
+    arn = "arn:aws:acm:us-east-1:123456789012:certificate/1"
+    module = SimpleNamespace(check_mode=False, _diff=False)
+    manager = aws_load_balancer.LoadBalancerManager.__new__(aws_load_balancer.LoadBalancerManager)
+    manager.module, manager.name, manager.tg_params, manager.changes = module, "lb-ok", {}, ChangeSet(module)
+    manager.params = {"domain_name": "lb.test", "certificate_arn": None}
+    manager.elb = RetryingBotoClientWrapper(elb, retry_for("elbv2"))
+    manager._acm = RetryingBotoClientWrapper(acm, retry_for("acm"))
+    with Stubber(elb) as elb_stub, Stubber(acm) as acm_stub:
+        elb_stub.add_client_error(
+            "describe_load_balancers", "LoadBalancerNotFound", expected_params={"Names": ["lb-ok"]}
+        )
+        acm_stub.add_response(
+            "list_certificates",
+            {"CertificateSummaryList": [{"CertificateArn": arn, "DomainName": "lb.test", "Type": "IMPORTED"}]},
+            {"Includes": {"keyTypes": ["RSA_2048"]}},
+        )
+        acm_stub.add_response(
+            "list_tags_for_certificate",
+            {"Tags": [{"Key": aws_load_balancer.MARKER_TAG, "Value": "lb-ok"}]},
+            {"CertificateArn": arn},
+        )
+        for _attempt in range(2):
+            acm_stub.add_client_error(
+                "delete_certificate", "ResourceInUseException", expected_params={"CertificateArn": arn}
+            )
+        acm_stub.add_response("delete_certificate", {}, {"CertificateArn": arn})
+        result = manager.ensure_absent()
+        acm_stub.assert_no_pending_responses()
+    assert result["changes"] == [{"action": "delete", "resource": "self-signed certificate lb.test", "attributes": []}]

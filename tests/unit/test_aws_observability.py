@@ -231,7 +231,7 @@ def test_second_run_changes_nothing_with_few_reads(capsys, obs, shared_emulator)
             "Metrics",
         ),
         (lambda args: args["dashboard"]["body"]["widgets"][0].update(width=24), "dashboard", "body"),
-        (lambda args: args.update(tags={"project": "reelle"}), "tags of", "environment"),
+        (lambda args: args.update(tags={"project": "reelle"}), "tags of", "tags.environment"),
         (lambda args: args.update(notify_ok=False), "alarm", "OKActions"),
     ],
 )
@@ -468,11 +468,11 @@ def test_xray_rule_that_matches_changes_nothing_but_its_tags(xray):
     stub.add_response(
         "list_tags_for_resource", {"Tags": [{"Key": "owner", "Value": "someone"}]}, {"ResourceARN": RULE_ARN}
     )
-    stub.add_response("untag_resource", {}, {"ResourceARN": RULE_ARN, "TagKeys": ["owner"]})
     stub.add_response("tag_resource", {}, {"ResourceARN": RULE_ARN, "Tags": [{"Key": "project", "Value": "reelle"}]})
+    stub.add_response("untag_resource", {}, {"ResourceARN": RULE_ARN, "TagKeys": ["owner"]})
     manager.ensure_sampling_rule()
     stub.assert_no_pending_responses()
-    assert [row["attributes"] for row in manager.changes.changes] == [["owner"], ["project"]]
+    assert [row["attributes"] for row in manager.changes.changes] == [["tags.project"], ["tags.owner"]]
 
 
 def test_xray_rule_check_mode_reads_but_does_not_write(xray):
