@@ -131,16 +131,13 @@ diff:
 
 import json
 
-try:
-    from botocore.exceptions import BotoCoreError, ClientError
-except ImportError:  # AnsibleAWSModule reports missing botocore
-    BotoCoreError = ClientError = None
-
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.reelle.infra.plugins.module_utils.reelle_aws import (
     ChangeSet,
     aws_client,
+    run_manager,
+    same_kms_key,
     sync_tags,
     tag_dict,
     tag_list,
@@ -154,11 +151,6 @@ def parse_policy(policy):
     document = json.loads(policy) if isinstance(policy, str) else dict(policy)
     document["rules"] = sorted(document.get("rules", []), key=lambda rule: rule.get("rulePriority", 0))
     return document
-
-
-def same_key(desired, actual):
-    """A KMS key given as id or ARN matches the ARN AWS returns."""
-    return desired == actual or bool(actual and actual.endswith(f"/{desired}"))
 
 
 class EcrRepositoryManager:
@@ -224,7 +216,7 @@ class EcrRepositoryManager:
         wanted_type = self.params["encryption_type"]
         wanted_key = self.params.get("kms_key")
         differs = actual.get("encryptionType") != wanted_type
-        if wanted_type == "KMS" and wanted_key and not same_key(wanted_key, actual.get("kmsKey")):
+        if wanted_type == "KMS" and wanted_key and not same_kms_key(wanted_key, actual.get("kmsKey")):
             differs = True
         if differs:
             self.module.fail_json(
@@ -332,12 +324,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    manager = EcrRepositoryManager(module)
-    try:
-        result = manager.ensure_present() if module.params["state"] == "present" else manager.ensure_absent()
-    except (BotoCoreError, ClientError) as error:
-        module.fail_json_aws(error, msg=f"Failed to manage ECR repository {module.params['name']}")
-    module.exit_json(**result)
+    run_manager(module, EcrRepositoryManager(module), failure=f"to manage ECR repository {module.params['name']}")
 
 
 if __name__ == "__main__":

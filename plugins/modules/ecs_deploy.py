@@ -511,13 +511,9 @@ import copy
 import secrets as pysecrets
 import time
 
-try:
-    from botocore.exceptions import BotoCoreError, ClientError
-except ImportError:  # AnsibleAWSModule reports missing botocore
-    BotoCoreError = ClientError = None
-
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.amazon.aws.plugins.module_utils.transformation import scrub_none_parameters
 from ansible_collections.reelle.infra.plugins.module_utils.reelle_aws import (
     ChangeSet,
     aws_client,
@@ -527,14 +523,24 @@ from ansible_collections.reelle.infra.plugins.module_utils.reelle_aws import (
     emulator_lacks,
     on_emulator,
     paginate,
+    run_manager,
+    same_kms_key,
     sync_tags,
     tag_dict,
     tag_list,
 )
+from ansible_collections.reelle.infra.plugins.module_utils.reelle_ecs import (
+    ECS_CLIENT_TOKEN_LENGTH,
+    FARGATE_PROVIDERS,
+    EcsCluster,
+    provider_strategy,
+    strategy_argument_spec,
+    sync_ecs_tags,
+)
+from ansible_collections.reelle.infra.plugins.module_utils.reelle_ecs import strategy_problem as aws_strategy_problem
+from ansible_collections.reelle.infra.plugins.module_utils.reelle_logs import LogGroup
 
 SCALABLE_DIMENSION = "ecs:service:DesiredCount"
-ECS_CLIENT_TOKEN_LENGTH = 36
-FARGATE_PROVIDERS = ("FARGATE", "FARGATE_SPOT")
 
 # Fargate's CPU units -> the task memory sizes (MiB) it accepts.
 FARGATE_MEMORY = {
@@ -580,7 +586,12 @@ CONTAINER_SETS = {
 
 
 def compact(value):
-    """Drop None, empty lists and empty dicts, recursively."""
+    """Drop None, empty lists and empty dicts, recursively.
+
+    Not amazon.aws's scrub_none_parameters (None only): ECS returns a key left out of a task
+    definition as an empty list or dict (mountPoints, volumesFrom, runtimePlatform ...), so the
+    task definition is normalised, and the registration and CreateService requests are built, without them.
+    """
     if isinstance(value, dict):
         items = ((key, compact(item)) for key, item in value.items())
         return {key: item for key, item in items if item not in (None, [], {})}
@@ -738,31 +749,14 @@ def fargate_problem(cpu, memory):
     return None
 
 
-def provider_strategy(items):
-    """The API shape of a capacity provider strategy (None when not set)."""
-    if not items:
-        return None
-    return [
-        {"capacityProvider": item["capacity_provider"], "weight": item["weight"], "base": item["base"]}
-        for item in items
-    ]
-
-
 def strategy_problem(items, compatibilities):
     """Why a service's capacity provider strategy cannot work, or None."""
-    names = [item["capacity_provider"] for item in items or []]
-    fargate = [name for name in names if name in FARGATE_PROVIDERS]
-    others = [name for name in names if name not in FARGATE_PROVIDERS]
-    if fargate and others:
-        return (
-            f"service.capacity_provider_strategy mixes Fargate ({', '.join(fargate)}) and Auto Scaling group "
-            f"providers ({', '.join(others)}), which AWS rejects: run the service on one kind"
-        )
-    if len([item for item in items or [] if item["base"]]) > 1:
-        return "service.capacity_provider_strategy: only one provider may have a base"
-    if items and not any(item["weight"] for item in items):
-        return "service.capacity_provider_strategy: at least one provider needs a weight above 0"
-    needed = "FARGATE" if fargate else "EC2"
+    strategy = provider_strategy(items)
+    problem = aws_strategy_problem(strategy)
+    if problem:
+        return f"service.capacity_provider_strategy: {problem}"
+    names = [item["capacityProvider"] for item in strategy]
+    needed = "FARGATE" if any(name in FARGATE_PROVIDERS for name in names) else "EC2"
     if names and needed not in compatibilities:
         return (
             f"service.capacity_provider_strategy places tasks on {needed} capacity, but "
@@ -783,9 +777,8 @@ def primary_deployment(service):
     return None
 
 
-def same_key(desired, actual):
-    """A KMS key given as id or ARN matches the ARN AWS returns."""
-    return desired == actual or bool(actual and actual.endswith(f"/{desired}"))
+# Secrets (moving to module_utils/reelle_secrets.py) calls the shared KMS key rule by this name.
+same_key = same_kms_key
 
 
 # --- the parts of a deployment ------------------------------------------------
@@ -809,124 +802,31 @@ class Part:
 
 
 class Cluster(Part):
-    def ensure_present(self):
-        ecs = self.client("ecs")
-        spec = self.params["cluster"]
-        name = spec["name"]
-        actual = self.describe(name)
-        settings = [{"name": "containerInsights", "value": spec["container_insights"]}]
-        if not spec.get("container_insights"):
-            settings = []
-        resource = f"ecs cluster {name}"
-        if actual is None:
-            created = self.changes.create(
-                resource,
-                ecs,
-                "ecs",
-                "create_cluster",
-                **compact({"clusterName": name, "settings": settings, "tags": tag_list(self.tags, "key", "value")}),
-            )
-            self.changes.note("cluster", None, {"clusterName": name, "settings": settings})
-            return (created or {}).get("cluster", {}).get("clusterArn")
-        current = {item["name"]: item["value"] for item in actual.get("settings", [])}
-        wanted = {item["name"]: item["value"] for item in settings}
-        found = differences(wanted, current)
-        if found:
-            self.changes.note("cluster", {"settings": current}, {"settings": wanted})
-            self.changes.update(
-                resource,
-                changed_attributes(found),
-                ecs,
-                "ecs",
-                "update_cluster",
-                cluster=name,
-                settings=settings,
-            )
-        arn = actual["clusterArn"]
-        sync_tags(
-            self.changes,
-            resource,
-            tag_dict(actual.get("tags"), "key", "value"),
-            self.tags,
-            self.purge_tags,
-            lambda add: (ecs, "ecs", "tag_resource", {"resourceArn": arn, "tags": tag_list(add, "key", "value")}),
-            lambda keys: (ecs, "ecs", "untag_resource", {"resourceArn": arn, "tagKeys": keys}),
-        )
-        return arn
+    """The cluster's settings (Container Insights) and tags; its capacity providers are ecs_ec2_capacity's."""
 
-    def describe(self, name):
-        found = self.client("ecs").describe_clusters(clusters=[name], include=["SETTINGS", "TAGS"], aws_retry=True)
-        active = [item for item in found.get("clusters", []) if item.get("status") != "INACTIVE"]
-        return active[0] if active else None
+    def cluster(self):
+        return EcsCluster(self.changes, self.client("ecs"), self.params["cluster"]["name"])
+
+    def ensure_present(self):
+        settings = {"containerInsights": self.params["cluster"].get("container_insights")}
+        return self.cluster().ensure_present(settings=settings, tags=self.tags, purge_tags=self.purge_tags)
 
     def ensure_absent(self):
-        name = self.params["cluster"]["name"]
-        if self.params["cluster"].get("retain"):
-            return
-        if self.describe(name) is not None:
-            self.changes.delete(f"ecs cluster {name}", self.client("ecs"), "ecs", "delete_cluster", cluster=name)
+        if not self.params["cluster"].get("retain"):
+            self.cluster().ensure_absent()
 
 
-class LogGroup(Part):
+class Logs(Part):
+    """The log group the containers log to."""
+
     def ensure_present(self):
+        """(name, ARN) of the log group; (None, None) when none is managed."""
         spec = self.params.get("log_group")
         if not spec:
             return None, None
-        logs = self.client("logs")
-        name = spec["name"]
-        found = paginate(logs, "describe_log_groups", "logGroups", logGroupNamePrefix=name)
-        actual = next((item for item in found if item["logGroupName"] == name), None)
-        resource = f"log group {name}"
-        retention = spec.get("retention_days")
-        if actual is None:
-            kwargs = compact({"logGroupName": name, "kmsKeyId": spec.get("kms_key_id"), "tags": self.tags})
-            self.changes.create(resource, logs, "logs", "create_log_group", **kwargs)
-            if retention:
-                self.changes.update(
-                    resource, ["retention_in_days"], logs, "logs", "put_retention_policy", **self._retention(name)
-                )
-            self.changes.note("log_group", None, {"name": name, "retention_in_days": retention})
-            if self.module.check_mode:
-                return name, None
-            found = paginate(logs, "describe_log_groups", "logGroups", logGroupNamePrefix=name)
-            actual = next(item for item in found if item["logGroupName"] == name)
-            return name, actual.get("logGroupArn") or actual["arn"].removesuffix(":*")
-        self._update(actual, spec)
-        arn = actual.get("logGroupArn") or actual["arn"].removesuffix(":*")
-        if self.tags is None:
-            return name, arn
-        current = logs.list_tags_for_resource(resourceArn=arn, aws_retry=True).get("tags", {})
-        sync_tags(
-            self.changes,
-            resource,
-            current,
-            self.tags,
-            self.purge_tags,
-            lambda add: (logs, "logs", "tag_resource", {"resourceArn": arn, "tags": add}),
-            lambda keys: (logs, "logs", "untag_resource", {"resourceArn": arn, "tagKeys": keys}),
-        )
-        return name, arn
-
-    def _retention(self, name):
-        return {"logGroupName": name, "retentionInDays": self.params["log_group"]["retention_days"]}
-
-    def _update(self, actual, spec):
-        logs = self.client("logs")
-        name = spec["name"]
-        resource = f"log group {name}"
-        retention = spec.get("retention_days")
-        if retention and actual.get("retentionInDays") != retention:
-            self.changes.note(
-                "log_group", {"retention_in_days": actual.get("retentionInDays")}, {"retention_in_days": retention}
-            )
-            self.changes.update(
-                resource, ["retention_in_days"], logs, "logs", "put_retention_policy", **self._retention(name)
-            )
-        key = spec.get("kms_key_id")
-        if key and not same_key(key, actual.get("kmsKeyId")):
-            self.changes.update(
-                resource, ["kms_key_id"], logs, "logs", "associate_kms_key", logGroupName=name, kmsKeyId=key
-            )
+        group = LogGroup(self.changes, self.client("logs"), spec["name"], diff_key="log_group")
+        arn = group.ensure_present(spec.get("retention_days"), spec.get("kms_key_id"), self.tags, self.purge_tags)
+        return spec["name"], arn
 
 
 class Secrets(Part):
@@ -1042,7 +942,7 @@ class TaskDefinition(Part):
             return None, None
         if found["taskDefinition"].get("status", "ACTIVE") != "ACTIVE":
             return None, None
-        return found["taskDefinition"], tag_dict(found.get("tags"), "key", "value")
+        return found["taskDefinition"], found.get("tags")
 
     def ensure_present(self, secret_arns):
         """(ARN of the revision to run, whether a new revision is registered)."""
@@ -1058,15 +958,8 @@ class TaskDefinition(Part):
                 wanted[key] = current[key]
         if current == wanted:
             arn = actual["taskDefinitionArn"]
-            sync_tags(
-                self.changes,
-                f"{resource}:{actual['revision']}",
-                actual_tags,
-                self.tags,
-                self.purge_tags,
-                lambda add: (ecs, "ecs", "tag_resource", {"resourceArn": arn, "tags": tag_list(add, "key", "value")}),
-                lambda keys: (ecs, "ecs", "untag_resource", {"resourceArn": arn, "tagKeys": keys}),
-            )
+            revision = f"{resource}:{actual['revision']}"
+            sync_ecs_tags(self.changes, ecs, revision, arn, actual_tags, self.tags, self.purge_tags)
             return arn, False
         self.changes.note("task_definition", current, wanted)
         kwargs = dict(desired, tags=tag_list(self.tags, "key", "value") or None)
@@ -1101,14 +994,14 @@ class Service(Part):
                 }
                 for item in balancers
             ]
-        deployment = compact(
+        deployment = scrub_none_parameters(
             {
                 "deploymentCircuitBreaker": spec.get("deployment_circuit_breaker"),
                 "minimumHealthyPercent": spec.get("minimum_healthy_percent"),
                 "maximumPercent": spec.get("maximum_percent"),
             }
         )
-        strategy = provider_strategy(spec.get("capacity_provider_strategy"))
+        strategy = provider_strategy(spec.get("capacity_provider_strategy")) or None
         return {
             "launchType": spec.get("launch_type") or (None if strategy else "FARGATE"),
             "capacityProviderStrategy": strategy,
@@ -1159,7 +1052,15 @@ class Service(Part):
         count = self._desired_count(actual.get("desiredCount"))
         if count is not None:
             update["desiredCount"] = count
-        self._sync_tags(actual)
+        sync_ecs_tags(
+            self.changes,
+            self.client("ecs"),
+            f"ecs service {actual['serviceName']}",
+            actual["serviceArn"],
+            actual.get("tags"),
+            self.tags,
+            self.purge_tags,
+        )
         if not update:
             return actual, False, unverified
         self.changes.note("service", {key: actual.get(key) for key in update}, update)
@@ -1228,19 +1129,6 @@ class Service(Part):
         )
         return (created or {}).get("service")
 
-    def _sync_tags(self, actual):
-        ecs = self.client("ecs")
-        arn = actual["serviceArn"]
-        sync_tags(
-            self.changes,
-            f"ecs service {actual['serviceName']}",
-            tag_dict(actual.get("tags"), "key", "value"),
-            self.tags,
-            self.purge_tags,
-            lambda add: (ecs, "ecs", "tag_resource", {"resourceArn": arn, "tags": tag_list(add, "key", "value")}),
-            lambda keys: (ecs, "ecs", "untag_resource", {"resourceArn": arn, "tagKeys": keys}),
-        )
-
     def ensure_absent(self):
         actual = self.describe()
         if actual is None:
@@ -1285,16 +1173,20 @@ class Autoscaling(Part):
         target = self._ensure_target(spec)
         return target, {policy["name"]: self._ensure_policy(policy) for policy in spec["target_tracking_policies"]}
 
-    def _ensure_target(self, spec):
+    def _target(self):
         client = self.client("application-autoscaling")
-        resource = f"scalable target {self.resource_id()}"
         found = client.describe_scalable_targets(
             ServiceNamespace="ecs",
             ResourceIds=[self.resource_id()],
             ScalableDimension=SCALABLE_DIMENSION,
             aws_retry=True,
         ).get("ScalableTargets", [])
-        actual = found[0] if found else None
+        return found[0] if found else None
+
+    def _ensure_target(self, spec):
+        client = self.client("application-autoscaling")
+        resource = f"scalable target {self.resource_id()}"
+        actual = self._target()
         wanted = {"MinCapacity": spec["min_capacity"], "MaxCapacity": spec["max_capacity"]}
         summary = {
             "resource_id": self.resource_id(),
@@ -1349,7 +1241,7 @@ class Autoscaling(Part):
     def _ensure_policy(self, policy):
         client = self.client("application-autoscaling")
         name = policy["name"]
-        wanted = compact(
+        wanted = scrub_none_parameters(
             {
                 "TargetValue": policy["target_value"],
                 "PredefinedMetricSpecification": {
@@ -1395,13 +1287,7 @@ class Autoscaling(Part):
                 PolicyName=name,
                 **self.scope(),
             )
-        found = client.describe_scalable_targets(
-            ServiceNamespace="ecs",
-            ResourceIds=[self.resource_id()],
-            ScalableDimension=SCALABLE_DIMENSION,
-            aws_retry=True,
-        ).get("ScalableTargets", [])
-        if found:
+        if self._target() is not None:
             self.changes.delete(
                 f"scalable target {self.resource_id()}",
                 client,
@@ -1486,11 +1372,12 @@ class EcsDeployManager:
         self.module = module
         self.params = module.params
         self.changes = ChangeSet(module)
+        self.resource = f"ECS deployment on cluster {module.params['cluster']['name']}"  # run_manager's failure
         clients = {}
         self.parts = {}
         for name, kind in (
             ("cluster", Cluster),
-            ("log_group", LogGroup),
+            ("log_group", Logs),
             ("secrets", Secrets),
             ("task_definition", TaskDefinition),
             ("service", Service),
@@ -1658,15 +1545,7 @@ def argument_spec():
         desired_count=dict(type="int"),
         force_desired_count=dict(type="bool", default=False),
         launch_type=dict(type="str", choices=["FARGATE", "EC2", "EXTERNAL"]),
-        capacity_provider_strategy=dict(
-            type="list",
-            elements="dict",
-            options=dict(
-                capacity_provider=dict(type="str", required=True),
-                weight=dict(type="int", default=1),
-                base=dict(type="int", default=0),
-            ),
-        ),
+        capacity_provider_strategy=strategy_argument_spec(),
         platform_version=dict(type="str"),
         subnets=dict(type="list", elements="str"),
         security_groups=dict(type="list", elements="str"),
@@ -1746,12 +1625,7 @@ def main():
         required_if=[("state", "present", ["task_definition", "service"])],
         supports_check_mode=True,
     )
-    manager = EcsDeployManager(module)
-    try:
-        result = manager.ensure_present() if module.params["state"] == "present" else manager.ensure_absent()
-    except (BotoCoreError, ClientError) as error:
-        module.fail_json_aws(error, msg="ECS deploy failed")
-    module.exit_json(**result)
+    run_manager(module, EcsDeployManager(module))
 
 
 if __name__ == "__main__":

@@ -308,10 +308,19 @@ from ansible_collections.reelle.infra.plugins.module_utils.reelle_aws import (
     differences,
     paginate,
     partition_for,
+    run_manager,
     sync_tags,
     tag_dict,
     tag_list,
 )
+from ansible_collections.reelle.infra.plugins.module_utils.reelle_ecs import (
+    FARGATE_PROVIDERS,
+    EcsCluster,
+    provider_strategy,
+    strategy_argument_spec,
+    sync_ecs_tags,
+)
+from ansible_collections.reelle.infra.plugins.module_utils.reelle_ecs import strategy_problem as aws_strategy_problem
 
 # The AWS managed policy of ECS container instances; its ARN is in the region's partition
 # (arn:aws-cn:iam::aws:policy/... in China, arn:aws-us-gov:... in GovCloud).
@@ -322,7 +331,6 @@ ASSUME_EC2 = {
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}],
 }
-FARGATE_PROVIDERS = ("FARGATE", "FARGATE_SPOT")
 MANAGED_TAG = "AmazonECSManaged"
 
 
@@ -337,30 +345,14 @@ def user_data(cluster, extra):
     return base64.b64encode(script.encode()).decode()
 
 
-def strategy(items):
-    """The API shape of a capacity provider strategy."""
-    return [
-        {"capacityProvider": item["capacity_provider"], "weight": item["weight"], "base": item["base"]}
-        for item in items or []
-    ]
-
-
 def strategy_problem(items, own):
-    """Why a strategy cannot be used, or None."""
-    names = [item["capacityProvider"] for item in items]
-    fargate = [name for name in names if name in FARGATE_PROVIDERS]
-    if fargate and len(fargate) != len(names):
-        return (
-            f"a capacity provider strategy cannot mix Fargate ({', '.join(fargate)}) and Auto Scaling group "
-            f"providers ({', '.join(name for name in names if name not in FARGATE_PROVIDERS)})"
-        )
-    unknown = sorted(set(names) - set(FARGATE_PROVIDERS) - {own})
+    """Why the cluster's default strategy (API shape) cannot be used, or None."""
+    problem = aws_strategy_problem(items)
+    if problem:
+        return problem
+    unknown = sorted({item["capacityProvider"] for item in items} - set(FARGATE_PROVIDERS) - {own})
     if unknown:
         return f"unknown capacity providers {', '.join(unknown)} (this module manages {own}, FARGATE, FARGATE_SPOT)"
-    if sum(item["base"] for item in items) and len([item for item in items if item["base"]]) > 1:
-        return "only one provider of a strategy may have a base"
-    if items and not any(item["weight"] for item in items):
-        return "at least one provider of a strategy needs a weight above 0"
     return None
 
 
@@ -378,6 +370,7 @@ class Ec2CapacityManager:
         self.changes = ChangeSet(module)
         self.tags = self.params.get("tags")
         self.name = self.params["name"]
+        self.resource = f"ECS EC2 capacity {self.name}"  # run_manager's failure
         self.role_name = f"{self.name}-ecs-instance"
         self._clients = {}
         self._template = _UNREAD
@@ -435,7 +428,7 @@ class Ec2CapacityManager:
         given = self.params.get("default_capacity_provider_strategy")
         if given is None:
             given = [{"capacity_provider": "FARGATE", "weight": 1, "base": 0}]
-        return strategy(given)
+        return provider_strategy(given)
 
     # -- IAM: role + instance profile
 
@@ -706,16 +699,7 @@ class Ec2CapacityManager:
             )
             self.changes.note("auto_scaling_group", None, kwargs)
             self.changes.create(resource, asg, "autoscaling", "create_auto_scaling_group", **kwargs)
-            self.changes.update(
-                resource,
-                ["EnabledMetrics"],
-                asg,
-                "autoscaling",
-                "enable_metrics_collection",
-                AutoScalingGroupName=self.name,
-                Metrics=params["metrics"],
-                Granularity="1Minute",
-            )
+            self._enable_metrics(params["metrics"])
             if self.module.check_mode:
                 return None
             return self._group()["AutoScalingGroupARN"]
@@ -754,29 +738,30 @@ class Ec2CapacityManager:
         )
         return actual["AutoScalingGroupARN"]
 
+    def _enable_metrics(self, metrics):
+        self.changes.update(
+            f"auto scaling group {self.name}",
+            ["EnabledMetrics"],
+            self.client("autoscaling"),
+            "autoscaling",
+            "enable_metrics_collection",
+            AutoScalingGroupName=self.name,
+            Metrics=metrics,
+            Granularity="1Minute",
+        )
+
     def _sync_metrics(self, actual):
-        asg = self.client("autoscaling")
-        resource = f"auto scaling group {self.name}"
         enabled = {item["Metric"] for item in actual.get("EnabledMetrics") or []}
         wanted = set(self.params["metrics"])
         if wanted - enabled:
             self.changes.note("metrics", sorted(enabled), sorted(wanted))
-            self.changes.update(
-                resource,
-                ["EnabledMetrics"],
-                asg,
-                "autoscaling",
-                "enable_metrics_collection",
-                AutoScalingGroupName=self.name,
-                # All of them: enabling an enabled metric is a no-op on AWS; moto replaces the list.
-                Metrics=sorted(wanted),
-                Granularity="1Minute",
-            )
+            # All of them: enabling an enabled metric is a no-op on AWS; moto replaces the list.
+            self._enable_metrics(sorted(wanted))
         if enabled - wanted:
             self.changes.update(
-                resource,
+                f"auto scaling group {self.name}",
                 ["EnabledMetrics"],
-                asg,
+                self.client("autoscaling"),
                 "autoscaling",
                 "disable_metrics_collection",
                 AutoScalingGroupName=self.name,
@@ -837,53 +822,23 @@ class Ec2CapacityManager:
                 autoScalingGroupProvider=wanted,
             )
         arn = actual["capacityProviderArn"]
-        sync_tags(
-            self.changes,
-            resource,
-            tag_dict(actual.get("tags"), "key", "value"),
-            self.tags,
-            self.params["purge_tags"],
-            lambda add: (ecs, "ecs", "tag_resource", {"resourceArn": arn, "tags": tag_list(add, "key", "value")}),
-            lambda keys: (ecs, "ecs", "untag_resource", {"resourceArn": arn, "tagKeys": keys}),
-        )
+        sync_ecs_tags(self.changes, ecs, resource, arn, actual.get("tags"), self.tags, self.params["purge_tags"])
         return arn
 
     # -- the cluster's providers
 
-    def _cluster(self):
-        found = self.client("ecs").describe_clusters(clusters=[self.params["cluster"]], aws_retry=True)
-        return next((item for item in found.get("clusters", []) if item.get("status") == "ACTIVE"), None)
+    def cluster(self):
+        return EcsCluster(self.changes, self.client("ecs"), self.params["cluster"])
 
     def ensure_cluster(self):
-        ecs = self.client("ecs")
-        cluster = self.params["cluster"]
-        resource = f"ecs cluster {cluster}"
+        """The cluster's providers: Fargate's and this one, with the default strategy.
+
+        A cluster created here gets the tags; afterwards its settings and tags are ecs_deploy's.
+        """
         providers = [*self.params["fargate_capacity_providers"], self.name]
-        default = self.default_strategy()
-        wanted = {"capacityProviders": providers, "defaultCapacityProviderStrategy": default}
-        actual = self._cluster()
-        if actual is None:
-            kwargs = dict(wanted, clusterName=cluster)
-            if self.tags:
-                kwargs["tags"] = tag_list(self.tags, "key", "value")
-            self.changes.note("cluster", None, wanted)
-            self.changes.create(resource, ecs, "ecs", "create_cluster", **kwargs)
-            return providers
-        current = {key: actual.get(key) or [] for key in wanted}
-        same = sorted(current["capacityProviders"]) == sorted(providers) and not differences(
-            default, current["defaultCapacityProviderStrategy"]
+        self.cluster().ensure_present(
+            capacity_providers=providers, default_strategy=self.default_strategy(), tags=self.tags, reconcile_tags=False
         )
-        if not same:
-            self.changes.note("cluster", current, wanted)
-            self.changes.update(
-                resource,
-                sorted(key for key in wanted if differences(wanted[key], current[key])),
-                ecs,
-                "ecs",
-                "put_cluster_capacity_providers",
-                cluster=cluster,
-                **wanted,
-            )
         return providers
 
     # -- entry points
@@ -896,40 +851,31 @@ class Ec2CapacityManager:
         group_arn = self.ensure_group()
         provider_arn = self.ensure_provider(group_arn)
         providers = self.ensure_cluster()
-        return self.changes.result(
-            capacity_provider_name=self.name,
+        return self.result(
             capacity_provider_arn=provider_arn,
-            auto_scaling_group_name=self.name,
             auto_scaling_group_arn=group_arn,
             launch_template_id=template_id,
             launch_template_version=version,
             image_id=image_id,
             recommended_image_id=self._recommended if self._recommended is not _UNREAD else None,
             instance_role_arn=role_arn,
-            instance_profile_name=self.role_name,
             cluster_capacity_providers=providers,
+        )
+
+    def result(self, **outputs):
+        """The module result: the names, and the ids and ARNs given (null for what was removed)."""
+        ids = ("capacity_provider_arn", "auto_scaling_group_arn", "launch_template_id", "launch_template_version")
+        outputs = dict(dict.fromkeys((*ids, "instance_role_arn")), **outputs)
+        return self.changes.result(
+            capacity_provider_name=self.name,
+            auto_scaling_group_name=self.name,
+            instance_profile_name=self.role_name,
+            **outputs,
         )
 
     def ensure_absent(self):
         ecs = self.client("ecs")
-        cluster = self._cluster()
-        if cluster and self.name in (cluster.get("capacityProviders") or []):
-            keep = [item for item in cluster["capacityProviders"] if item != self.name]
-            default = [
-                item
-                for item in cluster.get("defaultCapacityProviderStrategy") or []
-                if item["capacityProvider"] != self.name
-            ]
-            self.changes.update(
-                f"ecs cluster {cluster['clusterName']}",
-                ["capacityProviders"],
-                ecs,
-                "ecs",
-                "put_cluster_capacity_providers",
-                cluster=cluster["clusterName"],
-                capacityProviders=keep,
-                defaultCapacityProviderStrategy=default,
-            )
+        self.cluster().remove_capacity_provider(self.name)
         if self._provider() is not None:
             self.changes.delete(
                 f"ecs capacity provider {self.name}", ecs, "ecs", "delete_capacity_provider", capacityProvider=self.name
@@ -952,16 +898,7 @@ class Ec2CapacityManager:
                 LaunchTemplateName=self.name,
             )
         self._remove_iam()
-        return self.changes.result(
-            capacity_provider_name=self.name,
-            capacity_provider_arn=None,
-            auto_scaling_group_name=self.name,
-            auto_scaling_group_arn=None,
-            launch_template_id=None,
-            launch_template_version=None,
-            instance_role_arn=None,
-            instance_profile_name=self.role_name,
-        )
+        return self.result()
 
     def _remove_iam(self):
         iam = self.client("iam")
@@ -1039,15 +976,7 @@ def argument_spec():
         fargate_capacity_providers=dict(
             type="list", elements="str", choices=list(FARGATE_PROVIDERS), default=list(FARGATE_PROVIDERS)
         ),
-        default_capacity_provider_strategy=dict(
-            type="list",
-            elements="dict",
-            options=dict(
-                capacity_provider=dict(type="str", required=True),
-                weight=dict(type="int", default=1),
-                base=dict(type="int", default=0),
-            ),
-        ),
+        default_capacity_provider_strategy=strategy_argument_spec(),
         tags=dict(type="dict", aliases=["resource_tags"]),
         purge_tags=dict(type="bool", default=True),
     )
@@ -1055,12 +984,7 @@ def argument_spec():
 
 def main():
     module = AnsibleAWSModule(argument_spec=argument_spec(), supports_check_mode=True)
-    manager = Ec2CapacityManager(module)
-    try:
-        result = manager.ensure_present() if module.params["state"] == "present" else manager.ensure_absent()
-    except (BotoCoreError, ClientError) as error:
-        module.fail_json_aws(error, msg=f"ECS EC2 capacity {module.params['name']} failed")
-    module.exit_json(**result)
+    run_manager(module, Ec2CapacityManager(module))
 
 
 if __name__ == "__main__":

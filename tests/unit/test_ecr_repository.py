@@ -228,6 +228,11 @@ def test_every_aws_call_passes_aws_retry(module):
     assert calls_without_retry(MODULES / f"{module}.py") == []
 
 
+@pytest.mark.parametrize("name", ["reelle_ecs", "reelle_logs"])
+def test_every_aws_call_of_the_ecs_module_utils_passes_aws_retry(name):
+    assert calls_without_retry(MODULES.parent / "module_utils" / f"{name}.py") == []
+
+
 @pytest.mark.parametrize(
     "module",
     [

@@ -2,7 +2,8 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """ecs_deploy: pure helpers (table-driven), the module against the moto server,
 and botocore's Stubber for what moto cannot show (rollouts that complete or
-roll back, Application Auto Scaling tags, log-group KMS association)."""
+roll back, Application Auto Scaling tags); the log group's KMS association is tested with
+module_utils/reelle_logs.py."""
 
 import copy
 import json
@@ -649,18 +650,6 @@ def test_scalable_target_tags_are_reconciled_on_aws(aws):
     assert part.changes.skipped_calls == []
 
 
-def test_log_group_kms_key_is_associated_on_aws(aws):
-    clients, stubs = aws
-    key = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd"
-    name = "/ecs/reelle-test/backend"
-    stubs["logs"].add_response("associate_kms_key", {}, {"logGroupName": name, "kmsKeyId": key})
-    params = {"log_group": {"name": name, "retention_days": 30, "kms_key_id": key}, "tags": None, "purge_tags": True}
-    module = FakeModule(params, clients)
-    part = ecs_deploy.LogGroup(module, ecs_deploy.ChangeSet(module))
-    part._update({"logGroupName": name, "retentionInDays": 30}, params["log_group"])
-    assert part.changes.changes == [{"action": "update", "resource": f"log group {name}", "attributes": ["kms_key_id"]}]
-
-
 def test_register_task_definition_request_shape(aws):
     """The registration the module sends validates against the ECS service model."""
     clients, stubs = aws
@@ -891,7 +880,8 @@ def test_service_on_a_capacity_provider_strategy(emulator, upstream, capsys):
             lambda args: args["service"]["capacity_provider_strategy"].append(
                 {"capacity_provider": "FARGATE", "weight": 1, "base": 0}
             ),
-            "mixes Fargate (FARGATE) and Auto Scaling group providers (reelle-test-ec2)",
+            "service.capacity_provider_strategy: a capacity provider strategy cannot mix Fargate (FARGATE) and "
+            "Auto Scaling group providers (reelle-test-ec2)",
         ),
         (
             lambda args: args["service"].update(launch_type="FARGATE"),

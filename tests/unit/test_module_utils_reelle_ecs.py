@@ -1,0 +1,330 @@
+# Copyright: the reelle infrastructure authors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""module_utils/reelle_ecs.py: the cluster both ECS modules manage, ECS tags and strategy rules.
+
+botocore's Stubber checks each request against the ECS service model (what AWS is sent);
+the moto server shows a cluster made and kept by the same code both modules run."""
+
+import boto3
+import pytest
+from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
+from ansible_collections.reelle.infra.plugins.module_utils.reelle_aws import ChangeSet, retry_for
+from ansible_collections.reelle.infra.plugins.module_utils.reelle_ecs import (
+    EcsCluster,
+    find_cluster,
+    provider_strategy,
+    strategy_problem,
+    sync_ecs_tags,
+)
+from botocore.stub import Stubber
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+NAME = "reelle-test"
+CLUSTER_ARN = f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/{NAME}"
+DESCRIBE = {"clusters": [NAME], "include": ["SETTINGS", "TAGS"]}
+FARGATE_DEFAULT = [{"capacityProvider": "FARGATE", "weight": 1, "base": 0}]
+
+
+class FakeModule:
+    def __init__(self, check_mode=False):
+        self.check_mode = check_mode
+        self._diff = True
+
+
+def retrying(client):
+    """The client as aws_client() wraps it: aws_retry=True calls go through retry_for('ecs')."""
+    return RetryingBotoClientWrapper(client, retry_for("ecs"))
+
+
+@pytest.fixture
+def ecs(monkeypatch):
+    """An ECS client aimed at AWS with a Stubber; every queued answer must be asked for."""
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("REELLE_AWS_TARGET", raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    client = boto3.client("ecs", region_name=REGION)
+    with Stubber(client) as stub:
+        yield client, stub
+        stub.assert_no_pending_responses()
+
+
+def cluster(status="ACTIVE", settings=None, tags=None, providers=None, default=None):
+    found = {"clusterArn": CLUSTER_ARN, "clusterName": NAME, "status": status}
+    found["settings"] = [{"name": key, "value": value} for key, value in (settings or {}).items()]
+    found["tags"] = [{"key": key, "value": value} for key, value in (tags or {}).items()]
+    found["capacityProviders"] = providers or []
+    found["defaultCapacityProviderStrategy"] = default or []
+    return found
+
+
+def described(stub, *clusters):
+    stub.add_response("describe_clusters", {"clusters": list(clusters), "failures": []}, DESCRIBE)
+
+
+def rows(changes):
+    return [(row["action"], row["attributes"]) for row in changes.changes]
+
+
+# --- strategies ---------------------------------------------------------------------
+
+
+def _items(*triples):
+    return [{"capacityProvider": name, "weight": weight, "base": base} for name, weight, base in triples]
+
+
+@pytest.mark.parametrize(
+    ("strategy", "problem"),
+    [
+        ([], None),
+        (_items(("FARGATE", 1, 0)), None),
+        (_items(("FARGATE", 1, 1), ("FARGATE_SPOT", 3, 0)), None),
+        (_items(("ec2-a", 1, 0), ("ec2-b", 1, 0)), None),
+        (
+            _items(("FARGATE", 1, 0), ("ec2-a", 1, 0)),
+            "a capacity provider strategy cannot mix Fargate (FARGATE) and Auto Scaling group providers (ec2-a)",
+        ),
+        (_items(("FARGATE", 1, 1), ("FARGATE_SPOT", 1, 2)), "only one provider of a strategy may have a base"),
+        (_items(("FARGATE", 0, 0), ("FARGATE_SPOT", 0, 0)), "at least one provider of a strategy needs a weight"),
+    ],
+)
+def test_strategy_problem(strategy, problem):
+    found = strategy_problem(strategy)
+    assert (found is None) if problem is None else found.startswith(problem)
+
+
+def test_provider_strategy_is_the_api_shape():
+    given = [{"capacity_provider": "ec2-a", "weight": 2, "base": 1}]
+    assert provider_strategy(given) == [{"capacityProvider": "ec2-a", "weight": 2, "base": 1}]
+    assert provider_strategy(None) == []
+
+
+# --- tags ---------------------------------------------------------------------------
+
+
+def test_ecs_tags_are_reconciled_with_ecs_shaped_calls(ecs):
+    client, stub = ecs
+    arn = f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/{NAME}/backend"
+    stub.add_response("tag_resource", {}, {"resourceArn": arn, "tags": [{"key": "owner", "value": "platform"}]})
+    stub.add_response("untag_resource", {}, {"resourceArn": arn, "tagKeys": ["stale"]})
+    changes = ChangeSet(FakeModule())
+    current = [{"key": "project", "value": "reelle"}, {"key": "stale", "value": "yes"}]
+    sync_ecs_tags(
+        changes, retrying(client), "ecs service backend", arn, current, {"project": "reelle", "owner": "platform"}, True
+    )
+    assert rows(changes) == [("update", ["tags.owner"]), ("update", ["tags.stale"])]
+
+
+def test_unset_tags_are_left_alone(ecs):
+    client, _ = ecs
+    changes = ChangeSet(FakeModule())
+    sync_ecs_tags(changes, retrying(client), "ecs service backend", "arn", [{"key": "a", "value": "1"}], None, True)
+    assert changes.changes == []
+
+
+# --- finding the cluster ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("status", "exists"), [("ACTIVE", True), ("PROVISIONING", True), ("INACTIVE", False)])
+def test_find_cluster_counts_every_status_but_inactive(ecs, status, exists):
+    client, stub = ecs
+    described(stub, cluster(status=status))
+    assert (find_cluster(retrying(client), NAME) is not None) is exists
+
+
+def test_find_cluster_without_an_answer_is_none(ecs):
+    client, stub = ecs
+    stub.add_response(
+        "describe_clusters",
+        {"clusters": [], "failures": [{"arn": CLUSTER_ARN, "reason": "MISSING"}]},
+        DESCRIBE,
+    )
+    assert find_cluster(retrying(client), NAME) is None
+
+
+# --- creating ----------------------------------------------------------------------------
+
+
+def test_create_sends_what_the_caller_manages_and_the_tags(ecs):
+    client, stub = ecs
+    described(stub)
+    stub.add_response(
+        "create_cluster",
+        {"cluster": cluster()},
+        {
+            "clusterName": NAME,
+            "settings": [{"name": "containerInsights", "value": "enabled"}],
+            "capacityProviders": ["FARGATE", "ec2-a"],
+            "defaultCapacityProviderStrategy": FARGATE_DEFAULT,
+            "tags": [{"key": "project", "value": "reelle"}],
+        },
+    )
+    changes = ChangeSet(FakeModule())
+    arn = EcsCluster(changes, retrying(client), NAME).ensure_present(
+        settings={"containerInsights": "enabled"},
+        capacity_providers=["FARGATE", "ec2-a"],
+        default_strategy=FARGATE_DEFAULT,
+        tags={"project": "reelle"},
+    )
+    assert arn == CLUSTER_ARN
+    assert rows(changes) == [("create", [])]
+    assert "tags" not in changes.after["cluster"] and changes.after["cluster"]["clusterName"] == NAME
+
+
+def test_create_leaves_out_unset_settings_and_empty_tags(ecs):
+    client, stub = ecs
+    described(stub)
+    stub.add_response("create_cluster", {"cluster": cluster()}, {"clusterName": NAME})
+    changes = ChangeSet(FakeModule())
+    EcsCluster(changes, retrying(client), NAME).ensure_present(settings={"containerInsights": None}, tags={})
+
+
+def test_check_mode_reports_the_create_and_makes_no_call(ecs):
+    client, stub = ecs
+    described(stub)
+    changes = ChangeSet(FakeModule(check_mode=True))
+    assert EcsCluster(changes, retrying(client), NAME).ensure_present(settings={"containerInsights": "enabled"}) is None
+    assert changes.changes == [{"action": "create", "resource": f"ecs cluster {NAME}", "attributes": []}]
+
+
+# --- an existing cluster ------------------------------------------------------------------
+
+
+def test_changed_settings_and_tags_are_updated(ecs):
+    client, stub = ecs
+    described(stub, cluster(settings={"containerInsights": "enabled"}, tags={"project": "reelle", "old": "1"}))
+    stub.add_response(
+        "update_cluster",
+        {"cluster": cluster()},
+        {"cluster": NAME, "settings": [{"name": "containerInsights", "value": "disabled"}]},
+    )
+    stub.add_response("untag_resource", {}, {"resourceArn": CLUSTER_ARN, "tagKeys": ["old"]})
+    changes = ChangeSet(FakeModule())
+    arn = EcsCluster(changes, retrying(client), NAME).ensure_present(
+        settings={"containerInsights": "disabled"}, tags={"project": "reelle"}
+    )
+    assert arn == CLUSTER_ARN
+    assert rows(changes) == [("update", ["containerInsights"]), ("update", ["tags.old"])]
+    assert changes.before["cluster"] == {"settings": {"containerInsights": "enabled"}}
+    assert changes.after["cluster"] == {"settings": {"containerInsights": "disabled"}}
+
+
+def test_what_the_caller_does_not_manage_is_left_alone(ecs):
+    """Unset settings, providers (ecs_deploy) and tags (ecs_ec2_capacity, reconcile_tags=False) make no call."""
+    client, stub = ecs
+    existing = cluster(settings={"containerInsights": "enabled"}, tags={"x": "1"}, providers=["FARGATE"])
+    described(stub, existing)
+    described(stub, existing)
+    changes = ChangeSet(FakeModule())
+    part = EcsCluster(changes, retrying(client), NAME)
+    part.ensure_present(settings={"containerInsights": None})
+    part.ensure_present(capacity_providers=["FARGATE"], default_strategy=[], tags={"other": "2"}, reconcile_tags=False)
+    assert changes.changes == []
+
+
+def test_providers_in_another_order_are_no_change(ecs):
+    client, stub = ecs
+    described(stub, cluster(providers=["ec2-a", "FARGATE_SPOT", "FARGATE"], default=FARGATE_DEFAULT))
+    changes = ChangeSet(FakeModule())
+    EcsCluster(changes, retrying(client), NAME).ensure_present(
+        capacity_providers=["FARGATE", "FARGATE_SPOT", "ec2-a"], default_strategy=FARGATE_DEFAULT
+    )
+    assert changes.changes == []
+
+
+@pytest.mark.parametrize(
+    ("providers", "default", "attributes"),
+    [
+        (["FARGATE"], FARGATE_DEFAULT, ["capacityProviders"]),
+        (["FARGATE", "ec2-a", "ec2-old"], FARGATE_DEFAULT, ["capacityProviders"]),
+        (
+            ["FARGATE", "ec2-a"],
+            [{"capacityProvider": "ec2-a", "weight": 1, "base": 0}],
+            ["defaultCapacityProviderStrategy"],
+        ),
+        (["FARGATE"], [], ["capacityProviders", "defaultCapacityProviderStrategy"]),
+    ],
+)
+def test_other_providers_or_strategy_are_put_together(ecs, providers, default, attributes):
+    client, stub = ecs
+    described(stub, cluster(providers=providers, default=default))
+    wanted = {"capacityProviders": ["FARGATE", "ec2-a"], "defaultCapacityProviderStrategy": FARGATE_DEFAULT}
+    stub.add_response("put_cluster_capacity_providers", {"cluster": cluster()}, dict(wanted, cluster=NAME))
+    changes = ChangeSet(FakeModule())
+    EcsCluster(changes, retrying(client), NAME).ensure_present(
+        capacity_providers=wanted["capacityProviders"], default_strategy=FARGATE_DEFAULT
+    )
+    assert rows(changes) == [("update", attributes)]
+    assert changes.after["cluster"] == wanted
+
+
+# --- removing --------------------------------------------------------------------------------
+
+
+def test_a_provider_leaves_the_providers_and_the_default_strategy(ecs):
+    client, stub = ecs
+    strategy = [
+        {"capacityProvider": "ec2-a", "weight": 1, "base": 1},
+        {"capacityProvider": "ec2-b", "weight": 1, "base": 0},
+    ]
+    described(stub, cluster(providers=["FARGATE", "ec2-a", "ec2-b"], default=strategy))
+    stub.add_response(
+        "put_cluster_capacity_providers",
+        {"cluster": cluster()},
+        {"cluster": NAME, "capacityProviders": ["FARGATE", "ec2-b"], "defaultCapacityProviderStrategy": strategy[1:]},
+    )
+    changes = ChangeSet(FakeModule())
+    EcsCluster(changes, retrying(client), NAME).remove_capacity_provider("ec2-a")
+    assert rows(changes) == [("update", ["capacityProviders"])]
+
+
+@pytest.mark.parametrize("found", [None, cluster(providers=["FARGATE"])])
+def test_a_provider_the_cluster_lacks_needs_no_call(ecs, found):
+    client, stub = ecs
+    described(stub, *([found] if found else []))
+    changes = ChangeSet(FakeModule())
+    EcsCluster(changes, retrying(client), NAME).remove_capacity_provider("ec2-a")
+    assert changes.changes == []
+
+
+def test_absent_deletes_an_existing_cluster_only(ecs):
+    client, stub = ecs
+    described(stub, cluster())
+    stub.add_response("delete_cluster", {"cluster": cluster(status="INACTIVE")}, {"cluster": NAME})
+    described(stub, cluster(status="INACTIVE"))
+    changes = ChangeSet(FakeModule())
+    part = EcsCluster(changes, retrying(client), NAME)
+    part.ensure_absent()
+    part.ensure_absent()
+    assert rows(changes) == [("delete", [])]
+
+
+# --- against the emulator --------------------------------------------------------------------
+
+
+def test_one_cluster_for_both_modules_on_the_emulator(emulator):
+    """ecs_deploy's part (settings, tags) and ecs_ec2_capacity's (providers) on one cluster, then no change."""
+    client = retrying(boto3.client("ecs", region_name=REGION))
+    changes = ChangeSet(FakeModule())
+    part = EcsCluster(changes, client, NAME)
+    arn = part.ensure_present(settings={"containerInsights": "enabled"}, tags={"project": "reelle"})
+    assert arn and arn.endswith(f":cluster/{NAME}")
+    providers = dict(capacity_providers=["FARGATE", "FARGATE_SPOT"], default_strategy=FARGATE_DEFAULT)
+    assert part.ensure_present(**providers, reconcile_tags=False) == arn
+    found = find_cluster(client, NAME)
+    assert sorted(found["capacityProviders"]) == ["FARGATE", "FARGATE_SPOT"]
+    assert {item["name"]: item["value"] for item in found["settings"]} == {"containerInsights": "enabled"}
+    assert {item["key"]: item["value"] for item in found["tags"]} == {"project": "reelle"}
+    assert rows(changes) == [("create", []), ("update", ["capacityProviders", "defaultCapacityProviderStrategy"])]
+
+    again = ChangeSet(FakeModule())
+    part = EcsCluster(again, client, NAME)
+    part.ensure_present(settings={"containerInsights": "enabled"}, tags={"project": "reelle"})
+    part.ensure_present(**providers, reconcile_tags=False)
+    assert again.changes == []
+
+    part.remove_capacity_provider("FARGATE_SPOT")
+    part.ensure_absent()
+    assert find_cluster(client, NAME) is None
+    assert rows(again) == [("update", ["capacityProviders"]), ("delete", [])]
