@@ -58,6 +58,7 @@ with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing bot
     from botocore.exceptions import BotoCoreError, ClientError
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.reelle.infra.plugins.module_utils.reelle_aws import aws_client
 
 READ_ONLY = ("describe_", "list_", "get_")
 
@@ -74,9 +75,9 @@ def main():
     operation = module.params["operation"]
     if not operation.startswith(READ_ONLY):
         module.fail_json(msg=f"{operation} is not a read-only operation ({', '.join(READ_ONLY)})")
-    client = module.client(module.params["service"])
+    client = aws_client(module, module.params["service"])
     try:
-        response = getattr(client, operation)(**module.params["parameters"])
+        response = getattr(client, operation)(aws_retry=True, **module.params["parameters"])
     except (BotoCoreError, ClientError) as e:
         module.fail_json_aws(e, msg=f"{module.params['service']}:{operation} failed")
     response.pop("ResponseMetadata", None)

@@ -211,36 +211,28 @@ skipped_calls:
   sample: []
 """
 
-import contextlib
-import math
-
-with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing botocore
-    from botocore.exceptions import BotoCoreError, ClientError, WaiterError
-
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.reelle.infra.plugins.module_utils.reelle_aws import (
     ChangeSet,
     aws_client,
     client_token,
     paginate,
-    poll_seconds,
+    run_manager,
     tag_dict,
-    tag_list,
 )
+from ansible_collections.reelle.infra.plugins.module_utils.reelle_ec2 import (
+    filters,
+    name_tag,
+    sync_ec2_tags,
+    tag_specifications,
+)
+from ansible_collections.reelle.infra.plugins.module_utils.reelle_waiters import wait_for
 
 ANYWHERE = "0.0.0.0/0"
 NAT_LIVE_STATES = ["pending", "available"]
 # botocore's EC2 waiters poll NatGatewayAvailable/NatGatewayDeleted every 15 s, VpcAvailable every 15 s.
 NAT_POLL_SECONDS = 15
 VPC_POLL_SECONDS = 15
-
-
-def _filters(filters):
-    return [{"Name": key, "Values": values} for key, values in filters.items()]
-
-
-def _name_of(resource):
-    return tag_dict(resource.get("Tags")).get("Name")
 
 
 class NetworkManager:
@@ -252,6 +244,8 @@ class NetworkManager:
         self.name = module.params["name"]
         self.ec2 = aws_client(module, "ec2")
         self.changes = ChangeSet(module)
+        self.resource = f"network {self.name}"
+        self.step = None  # what run_manager names when an AWS call fails; None: "to manage <resource>"
         self.found = {"subnets": [], "internet_gateways": [], "nat_gateways": [], "route_tables": [], "addresses": []}
 
     # --- thin calls -----------------------------------------------------------
@@ -262,38 +256,23 @@ class NetworkManager:
     def call(self, operation, **kwargs):
         return self.changes.call(self.ec2, "ec2", operation, **kwargs)
 
-    def tag_specification(self, resource_type, name, **extra):
-        tags = dict(self.params["tags"] or {}, Name=name, **extra)
-        return [{"ResourceType": resource_type, "Tags": tag_list(tags)}]
+    def tags(self, name, **extra):
+        """A resource's tags: O(tags) with its Name (and extra ones such as Tier), always set."""
+        return dict(self.params["tags"] or {}, Name=name, **extra)
 
-    # --- tags -------------------------------------------------------------------
+    def tag_specification(self, resource_type, name, **extra):
+        return tag_specifications(resource_type, self.tags(name, **extra))
 
     def ensure_tags(self, label, resource_id, actual_tags, name, **extra):
-        """Set missing or different tags; remove others when purging (never aws: tags).
-
-        Returns the tags before and after, for the diff.
-        """
-        desired = dict(self.params["tags"] or {}, Name=name, **extra)
-        actual = tag_dict(actual_tags)
-        to_set = {key: value for key, value in desired.items() if actual.get(key) != value}
-        to_unset = []
-        if self.params["purge_tags"] and self.params["tags"] is not None:
-            to_unset = sorted(key for key in actual if key not in desired and not key.startswith("aws:"))
-        if to_set:
-            attributes = [f"tags.{key}" for key in sorted(to_set)]
-            tags = tag_list(to_set)
-            self.changes.update(label, attributes, self.ec2, "ec2", "create_tags", Resources=[resource_id], Tags=tags)
-        if to_unset:
-            attributes = [f"tags.{key}" for key in to_unset]
-            tags = [{"Key": key} for key in to_unset]
-            self.changes.update(label, attributes, self.ec2, "ec2", "delete_tags", Resources=[resource_id], Tags=tags)
-        after = {key: value for key, value in dict(actual, **desired).items() if key not in to_unset}
-        return actual, after
+        """The resource's tags (others purged only when O(tags) is set); (before, after) for the diff."""
+        purge = self.params["purge_tags"] and self.params["tags"] is not None
+        desired = self.tags(name, **extra)
+        return sync_ec2_tags(self.changes, self.ec2, label, resource_id, actual_tags, desired, purge)
 
     # --- VPC ----------------------------------------------------------------------
 
     def find_vpc(self):
-        vpcs = self.describe("describe_vpcs", "Vpcs", Filters=_filters({"tag:Name": [self.name]}))
+        vpcs = self.describe("describe_vpcs", "Vpcs", Filters=filters({"tag:Name": [self.name]}))
         vpcs = self.narrow([vpc for vpc in vpcs if vpc.get("State") != "deleted"])
         if len(vpcs) > 1:
             ids = ", ".join(vpc["VpcId"] for vpc in vpcs)
@@ -371,14 +350,14 @@ class NetworkManager:
     # --- what the VPC holds (five describe calls) ----------------------------------
 
     def read_children(self, vpc_id):
-        in_vpc = _filters({"vpc-id": [vpc_id]})
+        in_vpc = filters({"vpc-id": [vpc_id]})
         self.found = {
             "subnets": self.describe("describe_subnets", "Subnets", Filters=in_vpc),
             "internet_gateways": self.describe(
-                "describe_internet_gateways", "InternetGateways", Filters=_filters({"attachment.vpc-id": [vpc_id]})
+                "describe_internet_gateways", "InternetGateways", Filters=filters({"attachment.vpc-id": [vpc_id]})
             ),
             "nat_gateways": self.describe(
-                "describe_nat_gateways", "NatGateways", Filter=in_vpc + _filters({"state": NAT_LIVE_STATES})
+                "describe_nat_gateways", "NatGateways", Filter=in_vpc + filters({"state": NAT_LIVE_STATES})
             ),
             "route_tables": self.describe("describe_route_tables", "RouteTables", Filters=in_vpc),
             "addresses": self.find_addresses(),
@@ -387,8 +366,8 @@ class NetworkManager:
     def find_addresses(self):
         """The network's Elastic IPs, by tag: they belong to no VPC, and AllocateAddress takes no client token,
         so an address allocated by an interrupted run is found here and reused, never allocated twice."""
-        filters = _filters({"tag:Name": [f"{self.name}-nat-*"]})
-        return self.narrow(self.ec2.describe_addresses(aws_retry=True, Filters=filters)["Addresses"])
+        by_name = filters({"tag:Name": [f"{self.name}-nat-*"]})
+        return self.narrow(self.ec2.describe_addresses(aws_retry=True, Filters=by_name)["Addresses"])
 
     def narrow(self, resources):
         """Of resources found by Name, those carrying the environment tag too, when some do.
@@ -462,7 +441,7 @@ class NetworkManager:
         detached = []
         if vpc_id is not None:
             named = self.describe(
-                "describe_internet_gateways", "InternetGateways", Filters=_filters({"tag:Name": [self.name]})
+                "describe_internet_gateways", "InternetGateways", Filters=filters({"tag:Name": [self.name]})
             )
             detached = [gateway for gateway in named if not gateway.get("Attachments")]
         if detached:
@@ -502,7 +481,7 @@ class NetworkManager:
     def elastic_ip(self, zone):
         """A free Elastic IP named for the zone's NAT gateway, allocated when there is none."""
         name = f"{self.name}-nat-{zone}"
-        free = [a for a in self.found["addresses"] if _name_of(a) == name and not a.get("AssociationId")]
+        free = [a for a in self.found["addresses"] if name_tag(a) == name and not a.get("AssociationId")]
         if free:
             return free[0]["AllocationId"], free[0].get("PublicIp")
         created = self.changes.create(
@@ -519,7 +498,7 @@ class NetworkManager:
         name = f"{self.name}-{zone}"
         label = f"nat gateway {name}"
         in_subnet = [nat for nat in self.found["nat_gateways"] if subnet_id and nat["SubnetId"] == subnet_id]
-        in_subnet.sort(key=lambda nat: _name_of(nat) != name)
+        in_subnet.sort(key=lambda nat: name_tag(nat) != name)
         if in_subnet:
             nat = in_subnet[0]
             self.ensure_tags(label, nat["NatGatewayId"], nat.get("Tags"), name)
@@ -546,14 +525,14 @@ class NetworkManager:
 
     def ensure_address_tags(self):
         for address in self.found["addresses"]:
-            name = _name_of(address)
+            name = name_tag(address)
             self.ensure_tags(f"elastic ip {name}", address["AllocationId"], address.get("Tags"), name)
 
     def wait(self, waiter, aws_delay, **kwargs):
         """A botocore waiter at AWS's pace (scaled in tests), for at most wait_timeout seconds."""
-        delay = poll_seconds(aws_delay)
-        attempts = max(1, math.ceil(self.params["wait_timeout"] / delay))
-        self.ec2.get_waiter(waiter).wait(WaiterConfig={"Delay": delay, "MaxAttempts": attempts}, **kwargs)
+        self.step = f"waiting ({waiter}) for network {self.name}; re-run to continue"
+        wait_for(self.ec2, waiter, self.params["wait_timeout"], aws_delay, **kwargs)
+        self.step = None
 
     def wait_for_nat_gateways(self, nat_ids):
         if not nat_ids or not self.params["wait"]:
@@ -565,7 +544,7 @@ class NetworkManager:
     def ensure_route_table(self, vpc_id, name, target, subnets, target_name):
         """A named route table, its 0.0.0.0/0 route to target and its subnets ((name, id) pairs)."""
         label = f"route table {name}"
-        table = next((t for t in self.found["route_tables"] if _name_of(t) == name), None)
+        table = next((t for t in self.found["route_tables"] if name_tag(t) == name), None)
         if table is None:
             created = self.changes.create(
                 label,
@@ -683,7 +662,7 @@ class NetworkManager:
         self.delete_nat_gateways()
         for address in self.found["addresses"]:
             self.changes.delete(
-                f"elastic ip {_name_of(address)}",
+                f"elastic ip {name_tag(address)}",
                 self.ec2,
                 "ec2",
                 "release_address",
@@ -698,7 +677,7 @@ class NetworkManager:
             if not self.module.check_mode:
                 self.call("delete_internet_gateway", InternetGatewayId=gateway_id)
         for subnet in self.found["subnets"]:
-            label = f"subnet {_name_of(subnet) or subnet['SubnetId']}"
+            label = f"subnet {name_tag(subnet) or subnet['SubnetId']}"
             self.changes.delete(label, self.ec2, "ec2", "delete_subnet", SubnetId=subnet["SubnetId"])
         self.changes.delete(f"vpc {self.name}", self.ec2, "ec2", "delete_vpc", VpcId=vpc_id)
         self.changes.note(f"vpc {self.name}", {"vpc_id": vpc_id, "cidr_block": vpc["CidrBlock"]}, None)
@@ -708,7 +687,7 @@ class NetworkManager:
         for table in self.found["route_tables"]:
             if any(association.get("Main") for association in table.get("Associations", [])):
                 continue
-            label = f"route table {_name_of(table) or table['RouteTableId']}"
+            label = f"route table {name_tag(table) or table['RouteTableId']}"
             if not self.module.check_mode:
                 for association in table.get("Associations", []):
                     self.call("disassociate_route_table", AssociationId=association["RouteTableAssociationId"])
@@ -717,7 +696,7 @@ class NetworkManager:
     def delete_nat_gateways(self):
         nat_ids = [nat["NatGatewayId"] for nat in self.found["nat_gateways"]]
         for nat in self.found["nat_gateways"]:
-            label = f"nat gateway {_name_of(nat) or nat['NatGatewayId']}"
+            label = f"nat gateway {name_tag(nat) or nat['NatGatewayId']}"
             self.changes.delete(label, self.ec2, "ec2", "delete_nat_gateway", NatGatewayId=nat["NatGatewayId"])
         if nat_ids and not self.module.check_mode:
             # Their Elastic IPs and network interfaces are released only once they are deleted.
@@ -755,14 +734,7 @@ def main():
     )
     if module.params["state"] == "present" and not module.params["subnets"]:
         module.fail_json(msg="subnets must name at least one availability zone")
-    manager = NetworkManager(module)
-    try:
-        result = manager.ensure_present() if module.params["state"] == "present" else manager.ensure_absent()
-    except WaiterError as error:
-        module.fail_json(msg=f"Network {manager.name}: gave up waiting ({error}). Re-run to continue.")
-    except (BotoCoreError, ClientError) as error:
-        module.fail_json_aws(error, msg=f"Network {manager.name}: AWS call failed")
-    module.exit_json(**result)
+    run_manager(module, NetworkManager(module))
 
 
 if __name__ == "__main__":

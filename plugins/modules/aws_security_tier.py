@@ -22,11 +22,11 @@ description:
   - O(iam_roles) - IAM roles with trust policy, description, attached managed policies, inline
     policies and tags (no-op - C(GetRole), C(ListAttachedRolePolicies), C(ListRolePolicies) and
     one C(GetRolePolicy) per inline policy, per role). Policy documents compare semantically
-    (order of statements and values, one value versus a one-element list). With
-    O(purge_policies) a role holds exactly the policies listed. Policy documents may use the
-    placeholders C(<kms_key_arn>) (the key of O(kms_key)) and C(<account_id>) (the account's
-    id, from the key's ARN, or from C(GetCallerIdentity) when there is no key); the module
-    replaces them once the key is known.
+    (order of statements and values, one value versus a one-element list, an account id
+    versus its root ARN). With O(purge_policies) a role holds exactly the policies listed.
+    Policy documents may use the placeholders C(<kms_key_arn>) (the key of O(kms_key)) and
+    C(<account_id>) (the account's id, from the key's ARN, or from C(GetCallerIdentity) when
+    there is no key); the module replaces them once the key is known.
   - Every change goes through one change tracker, so C(--check) and C(--diff) report exactly
     what a real run does. In check mode against an empty account O(vpc_id) may be null (the
     VPC would be created) and the ids and ARNs of what would be created are returned as null.
@@ -337,23 +337,28 @@ skipped_calls:
   sample: []
 """
 
-import contextlib
 import json
-from urllib.parse import unquote
 
-with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing botocore
-    from botocore.exceptions import BotoCoreError, ClientError
-
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.reelle.infra.plugins.module_utils.reelle_aws import (
     ChangeSet,
     aws_client,
     paginate,
+    run_manager,
+    sync_tags,
     tag_dict,
     tag_list,
 )
+from ansible_collections.reelle.infra.plugins.module_utils.reelle_ec2 import (
+    filters,
+    sync_ec2_tags,
+    tag_specifications,
+)
+from ansible_collections.reelle.infra.plugins.module_utils.reelle_iam import IamRoles, iam_client
 
-KMS_TAG = {"key": "TagKey", "value": "TagValue"}
+# KMS names a tag's parts TagKey and TagValue.
+KMS_TAG = ("TagKey", "TagValue")
 # Set on a key at CreateKey (value: its alias), so a run interrupted between CreateKey and
 # CreateAlias leaves a key the next run can find and alias instead of making a second one.
 KEY_IDENTITY_TAG = "reelle:kms-alias"
@@ -482,31 +487,9 @@ class SecurityGroupsManager:
         vpc_id = self.params["vpc_id"]
         if vpc_id is None:
             return {}
-        filters = [{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "group-name", "Values": self.names}]
-        groups = paginate(self.ec2, "describe_security_groups", "SecurityGroups", Filters=filters)
+        in_vpc = filters({"vpc-id": [vpc_id], "group-name": self.names})
+        groups = paginate(self.ec2, "describe_security_groups", "SecurityGroups", Filters=in_vpc)
         return {group["GroupName"]: group for group in groups}
-
-    def ensure_tags(self, label, group_id, actual_tags, desired):
-        actual = tag_dict(actual_tags)
-        to_set = {key: value for key, value in desired.items() if actual.get(key) != value}
-        to_unset = []
-        if self.params["purge_tags"] and self.params["tags"] is not None:
-            to_unset = sorted(key for key in actual if key not in desired and not key.startswith("aws:"))
-        if to_set:
-            attributes = [f"tags.{key}" for key in sorted(to_set)]
-            self.changes.update(
-                label, attributes, self.ec2, "ec2", "create_tags", Resources=[group_id], Tags=tag_list(to_set)
-            )
-        if to_unset:
-            self.changes.update(
-                label,
-                [f"tags.{key}" for key in to_unset],
-                self.ec2,
-                "ec2",
-                "delete_tags",
-                Resources=[group_id],
-                Tags=[{"Key": key} for key in to_unset],
-            )
 
     def ensure_group(self, spec, existing):
         """The group itself (rules come after every group exists); returns its id."""
@@ -524,7 +507,7 @@ class SecurityGroupsManager:
                 GroupName=name,
                 Description=spec["description"],
                 VpcId=self.params["vpc_id"],
-                TagSpecifications=[{"ResourceType": "security-group", "Tags": tag_list(tags)}],
+                TagSpecifications=tag_specifications("security-group", tags),
             )
             return created["GroupId"] if created else None
         if spec["description"] and existing["Description"] != spec["description"]:
@@ -535,7 +518,8 @@ class SecurityGroupsManager:
                     "module does not do that. Set the description back, or delete the group first."
                 )
             )
-        self.ensure_tags(label, existing["GroupId"], existing.get("Tags"), tags)
+        purge = self.params["purge_tags"] and self.params["tags"] is not None
+        sync_ec2_tags(self.changes, self.ec2, label, existing["GroupId"], existing.get("Tags"), tags, purge)
         return existing["GroupId"]
 
     def update_descriptions(self, label, group_id, direction, renamed, names):
@@ -570,28 +554,13 @@ class SecurityGroupsManager:
                 for key, value in desired.items()
                 if key in actual and value is not None and actual[key] != value
             }
-            if removed:
-                rows = [f"-{describe_rule(key, names)}" for key in removed]
-                self.changes.update(
-                    label,
-                    sorted(rows),
-                    self.ec2,
-                    "ec2",
-                    revoke,
-                    GroupId=group_id,
-                    IpPermissions=ip_permissions(removed),
-                )
-            if added:
-                rows = [f"+{describe_rule(key, names)}" for key in added]
-                self.changes.update(
-                    label,
-                    sorted(rows),
-                    self.ec2,
-                    "ec2",
-                    authorize,
-                    GroupId=group_id,
-                    IpPermissions=ip_permissions(added),
-                )
+            for sign, rules, operation in (("-", removed, revoke), ("+", added, authorize)):
+                if rules:
+                    rows = sorted(f"{sign}{describe_rule(key, names)}" for key in rules)
+                    permissions = ip_permissions(rules)
+                    self.changes.update(
+                        label, rows, self.ec2, "ec2", operation, GroupId=group_id, IpPermissions=permissions
+                    )
             if renamed:
                 self.update_descriptions(label, group_id, direction, renamed, names)
             before = sorted(describe_rule(key, names) for key in actual) if existing is not None else None
@@ -649,6 +618,11 @@ class SecurityGroupsManager:
 # --- KMS key ------------------------------------------------------------------------------
 
 
+def kms_tags(tags):
+    """A tag dict as KMS takes it."""
+    return tag_list(tags, *KMS_TAG)
+
+
 class KmsKeyManager:
     def __init__(self, module, changes):
         self.module = module
@@ -663,10 +637,8 @@ class KmsKeyManager:
     def find_key(self):
         try:
             return self.kms.describe_key(aws_retry=True, KeyId=self.alias)["KeyMetadata"]
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "NotFoundException":
-                return None
-            raise
+        except is_boto3_error_code("NotFoundException"):
+            return None
 
     def find_orphan(self):
         """A key tagged with our alias but without any alias: what a run interrupted before CreateAlias left.
@@ -680,12 +652,9 @@ class KmsKeyManager:
                 continue
             try:
                 tags = paginate(self.kms, "list_resource_tags", "Tags", KeyId=listed["KeyId"])
-            except ClientError as error:
-                # Keys of other principals' making may refuse us; they are not ours anyway.
-                if error.response["Error"]["Code"] in ("AccessDeniedException", "NotFoundException"):
-                    continue
-                raise
-            if tag_dict(tags, KMS_TAG["key"], KMS_TAG["value"]).get(KEY_IDENTITY_TAG) != self.alias:
+            except is_boto3_error_code(("AccessDeniedException", "NotFoundException")):
+                continue  # keys of other principals' making may refuse us; they are not ours anyway
+            if tag_dict(tags, *KMS_TAG).get(KEY_IDENTITY_TAG) != self.alias:
                 continue
             key = self.kms.describe_key(aws_retry=True, KeyId=listed["KeyId"])["KeyMetadata"]
             if key["KeyState"] not in ("PendingDeletion", "PendingReplicaDeletion"):
@@ -705,7 +674,7 @@ class KmsKeyManager:
             Description=self.spec["description"] if self.spec["description"] is not None else self.alias,
             KeyUsage="ENCRYPT_DECRYPT",
             KeySpec="SYMMETRIC_DEFAULT",
-            Tags=tag_list(dict(tags, **{KEY_IDENTITY_TAG: self.alias}), KMS_TAG["key"], KMS_TAG["value"]),
+            Tags=kms_tags(dict(tags, **{KEY_IDENTITY_TAG: self.alias})),
         )
         rotation = bool(self.spec["enable_key_rotation"])
         self.changes.note(
@@ -748,18 +717,18 @@ class KmsKeyManager:
         if self.params["tags"] is None:
             return None
         pages = paginate(self.kms, "list_resource_tags", "Tags", KeyId=key_id)
-        actual = tag_dict(pages, KMS_TAG["key"], KMS_TAG["value"])
+        actual = tag_dict(pages, *KMS_TAG)
         desired = dict(self.params["tags"], **{KEY_IDENTITY_TAG: self.alias})
-        to_set = {key: value for key, value in desired.items() if actual.get(key) != value}
-        to_unset = []
-        if self.params["purge_tags"]:
-            to_unset = sorted(key for key in actual if key not in desired and not key.startswith("aws:"))
+        sync_tags(
+            self.changes,
+            self.label,
+            actual,
+            desired,
+            self.params["purge_tags"],
+            lambda to_set: (self.kms, "kms", "tag_resource", {"KeyId": key_id, "Tags": kms_tags(to_set)}),
+            lambda keys: (self.kms, "kms", "untag_resource", {"KeyId": key_id, "TagKeys": sorted(keys)}),
+        )
         actual.pop(KEY_IDENTITY_TAG, None)  # the diff shows the tags the user set
-        if to_set:
-            tags = tag_list(to_set, KMS_TAG["key"], KMS_TAG["value"])
-            self.update([f"tags.{key}" for key in sorted(to_set)], "tag_resource", KeyId=key_id, Tags=tags)
-        if to_unset:
-            self.update([f"tags.{key}" for key in to_unset], "untag_resource", KeyId=key_id, TagKeys=to_unset)
         return actual
 
     def ensure_present(self):
@@ -823,249 +792,34 @@ class KmsKeyManager:
 
 # --- IAM roles ------------------------------------------------------------------------------
 
-# Policy keys whose value may be one string or a list of strings with the same meaning.
-LISTISH = {"Statement", "Action", "NotAction", "Resource", "NotResource", "Service", "AWS", "Federated"}
-
-
-def _document(value):
-    """A policy document as a dict, from a dict, JSON or URL-encoded JSON."""
-    if value is None or isinstance(value, dict):
-        return value
-    text = value if value.lstrip().startswith("{") else unquote(value)
-    return json.loads(text)
-
-
-def canonical_policy(value, key=None):
-    """A comparable form of a policy: lists sorted, single values of list-like keys as lists."""
-    if isinstance(value, list):
-        items = [canonical_policy(item) for item in value]
-        return sorted(items, key=lambda item: json.dumps(item, sort_keys=True))
-    if key in LISTISH:
-        return [canonical_policy(value)]
-    if isinstance(value, dict):
-        return {k: canonical_policy(v, k) for k, v in value.items()}
-    return value
-
-
-def same_policy(desired, actual):
-    return canonical_policy(_document(desired)) == canonical_policy(_document(actual))
-
 
 class IamRolesManager:
+    """The roles of O(iam_roles), their policy placeholders filled in, converged by reelle_iam."""
+
     def __init__(self, module, changes):
-        self.module = module
         self.params = module.params
-        # IAM is global; its API answers in us-east-1 when no region is given.
-        self.iam = aws_client(module, "iam", region=module.region or "us-east-1")
-        self.changes = changes
-
-    # --- thin calls ---------------------------------------------------------------
-
-    def get_role(self, name):
-        try:
-            return self.iam.get_role(aws_retry=True, RoleName=name)["Role"]
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "NoSuchEntity":
-                return None
-            raise
-
-    def attached(self, name):
-        policies = paginate(self.iam, "list_attached_role_policies", "AttachedPolicies", RoleName=name)
-        return sorted(policy["PolicyArn"] for policy in policies)
-
-    def inline(self, name):
-        names = paginate(self.iam, "list_role_policies", "PolicyNames", RoleName=name)
-        return {
-            policy: self.iam.get_role_policy(aws_retry=True, RoleName=name, PolicyName=policy)["PolicyDocument"]
-            for policy in names
-        }
-
-    def update(self, label, attributes, operation, **kwargs):
-        return self.changes.update(label, attributes, self.iam, "iam", operation, **kwargs)
-
-    # --- one role -------------------------------------------------------------------
+        self.roles = IamRoles(changes, iam_client(module), self.params["purge_tags"], self.params["purge_policies"])
 
     def desired_tags(self, spec):
         if self.params["tags"] is None and spec["tags"] is None:
             return None
         return dict(self.params["tags"] or {}, **(spec["tags"] or {}))
 
-    def create_role(self, spec, label):
-        if spec["assume_role_policy"] is None:
-            self.module.fail_json(
-                msg=f"IAM role {spec['name']} does not exist; assume_role_policy is needed to create it"
-            )
-        kwargs = {
-            "RoleName": spec["name"],
-            "Path": spec["path"],
-            "AssumeRolePolicyDocument": spec["assume_role_policy"],
-        }
-        if spec["description"] is not None:
-            kwargs["Description"] = spec["description"]
-        if spec["max_session_duration"] is not None:
-            kwargs["MaxSessionDuration"] = spec["max_session_duration"]
-        tags = self.desired_tags(spec)
-        if tags:
-            kwargs["Tags"] = tag_list(tags)
-        created = self.changes.create(label, self.iam, "iam", "create_role", **kwargs)
-        after = {
-            "assume_role_policy": _document(spec["assume_role_policy"]),
-            "managed_policy_arns": sorted(spec["managed_policy_arns"] or []),
-            "inline_policies": sorted(spec["inline_policies"] or {}),
-        }
-        self.changes.note(label, None, after)
-        if created is None:
-            return None
-        for arn in spec["managed_policy_arns"] or []:
-            self.changes.call(self.iam, "iam", "attach_role_policy", RoleName=spec["name"], PolicyArn=arn)
-        for name, document in (spec["inline_policies"] or {}).items():
-            self.changes.call(
-                self.iam,
-                "iam",
-                "put_role_policy",
-                RoleName=spec["name"],
-                PolicyName=name,
-                PolicyDocument=json.dumps(_document(document)),
-            )
-        return created["Role"]
-
-    def ensure_settings(self, spec, role, label):
-        name = spec["name"]
-        if spec["assume_role_policy"] is not None and not same_policy(
-            spec["assume_role_policy"], role["AssumeRolePolicyDocument"]
-        ):
-            self.update(
-                label,
-                ["assume_role_policy"],
-                "update_assume_role_policy",
-                RoleName=name,
-                PolicyDocument=spec["assume_role_policy"],
-            )
-        changed = {}
-        if spec["description"] is not None and role.get("Description", "") != spec["description"]:
-            changed["Description"] = spec["description"]
-        if spec["max_session_duration"] is not None and role.get("MaxSessionDuration") != spec["max_session_duration"]:
-            changed["MaxSessionDuration"] = spec["max_session_duration"]
-        if changed:
-            self.update(label, sorted(changed), "update_role", RoleName=name, **changed)
-
-    def ensure_tags(self, spec, role, label):
-        desired = self.desired_tags(spec)
-        if desired is None:
-            return
-        actual = tag_dict(role.get("Tags"))
-        to_set = {key: value for key, value in desired.items() if actual.get(key) != value}
-        to_unset = []
-        if self.params["purge_tags"]:
-            to_unset = sorted(key for key in actual if key not in desired and not key.startswith("aws:"))
-        if to_set:
-            self.update(
-                label, [f"tags.{k}" for k in sorted(to_set)], "tag_role", RoleName=spec["name"], Tags=tag_list(to_set)
-            )
-        if to_unset:
-            self.update(label, [f"tags.{k}" for k in to_unset], "untag_role", RoleName=spec["name"], TagKeys=to_unset)
-
-    def ensure_managed(self, spec, label):
-        wanted = spec["managed_policy_arns"]
-        if wanted is None:
-            return None
-        actual = self.attached(spec["name"])
-        for arn in sorted(set(wanted) - set(actual)):
-            self.update(
-                label, [f"managed_policy_arns.{arn}"], "attach_role_policy", RoleName=spec["name"], PolicyArn=arn
-            )
-        if self.params["purge_policies"]:
-            for arn in sorted(set(actual) - set(wanted)):
-                self.update(
-                    label, [f"managed_policy_arns.{arn}"], "detach_role_policy", RoleName=spec["name"], PolicyArn=arn
-                )
-        return actual
-
-    def ensure_inline(self, spec, label):
-        wanted = spec["inline_policies"]
-        if wanted is None:
-            return None
-        actual = self.inline(spec["name"])
-        for name, document in sorted(wanted.items()):
-            if name not in actual or not same_policy(document, actual[name]):
-                self.update(
-                    label,
-                    [f"inline_policies.{name}"],
-                    "put_role_policy",
-                    RoleName=spec["name"],
-                    PolicyName=name,
-                    PolicyDocument=json.dumps(_document(document)),
-                )
-        if self.params["purge_policies"]:
-            for name in sorted(set(actual) - set(wanted)):
-                self.update(
-                    label, [f"inline_policies.{name}"], "delete_role_policy", RoleName=spec["name"], PolicyName=name
-                )
-        return sorted(actual)
-
-    def ensure_role(self, spec):
-        label = f"iam role {spec['name']}"
-        role = self.get_role(spec["name"])
-        if role is None:
-            return self.create_role(spec, label)
-        self.ensure_settings(spec, role, label)
-        self.ensure_tags(spec, role, label)
-        managed = self.ensure_managed(spec, label)
-        inline = self.ensure_inline(spec, label)
-        before = {
-            "assume_role_policy": role["AssumeRolePolicyDocument"],
-            "managed_policy_arns": managed,
-            "inline_policies": inline,
-        }
-        after = {
-            "assume_role_policy": _document(spec["assume_role_policy"]) or role["AssumeRolePolicyDocument"],
-            "managed_policy_arns": sorted(spec["managed_policy_arns"])
-            if spec["managed_policy_arns"] is not None
-            else managed,
-            "inline_policies": sorted(spec["inline_policies"]) if spec["inline_policies"] is not None else inline,
-        }
-        self.changes.note(label, before, after)
-        return role
-
     def ensure_present(self, values):
         """values: placeholder -> value for the policy documents (unknown ones stay as they are)."""
         roles = []
         for given in self.params["iam_roles"]:
-            spec = dict(given)
+            spec = dict(given, tags=self.desired_tags(given))
             for key in ("assume_role_policy", "inline_policies"):
                 spec[key] = resolve_placeholders(spec[key], values)
-            role = self.ensure_role(spec)
+            role = self.roles.ensure(spec)
             roles.append({"role_name": spec["name"], "arn": role and role["Arn"], "role_id": role and role["RoleId"]})
         return {"role_arns": {role["role_name"]: role["arn"] for role in roles}, "roles": roles}
 
     def ensure_absent(self):
         for spec in self.params["iam_roles"]:
-            name = spec["name"]
-            if self.get_role(name) is not None:
-                self.delete_role(name)
+            self.roles.delete(spec["name"])
         return {"role_arns": {spec["name"]: None for spec in self.params["iam_roles"]}, "roles": []}
-
-    def delete_role(self, name):
-        """Attachments, inline policies and instance profiles go first (not in check mode), then the role."""
-        if not self.module.check_mode:
-            self.detach_everything(name)
-        self.changes.delete(f"iam role {name}", self.iam, "iam", "delete_role", RoleName=name)
-        self.changes.note(f"iam role {name}", {"role_name": name}, None)
-
-    def detach_everything(self, name):
-        for arn in self.attached(name):
-            self.changes.call(self.iam, "iam", "detach_role_policy", RoleName=name, PolicyArn=arn)
-        for policy in paginate(self.iam, "list_role_policies", "PolicyNames", RoleName=name):
-            self.changes.call(self.iam, "iam", "delete_role_policy", RoleName=name, PolicyName=policy)
-        profiles = paginate(self.iam, "list_instance_profiles_for_role", "InstanceProfiles", RoleName=name)
-        for profile in profiles:
-            self.changes.call(
-                self.iam,
-                "iam",
-                "remove_role_from_instance_profile",
-                RoleName=name,
-                InstanceProfileName=profile["InstanceProfileName"],
-            )
 
 
 def resolve_placeholders(value, values):
@@ -1190,14 +944,10 @@ def main():
     days = (module.params["kms_key"] or {}).get("deletion_window_days", 30)
     if not 7 <= days <= 30:
         module.fail_json(msg=f"kms_key.deletion_window_days must be from 7 to 30, got {days}")
-    manager = SecurityTierManager(module)
     try:
-        result = manager.ensure_present() if module.params["state"] == "present" else manager.ensure_absent()
-    except (BotoCoreError, ClientError) as error:
-        module.fail_json_aws(error, msg="Security tier: AWS call failed")
+        run_manager(module, SecurityTierManager(module), failure="to converge the security tier")
     except ValueError as error:
         module.fail_json(msg=f"Security tier: a policy document is not valid JSON: {error}")
-    module.exit_json(**result)
 
 
 if __name__ == "__main__":

@@ -255,8 +255,9 @@ import json
 import os
 
 with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing botocore
-    from botocore.exceptions import BotoCoreError, ClientError
+    from botocore.exceptions import ClientError
 
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 from ansible_collections.reelle.infra.plugins.module_utils.reelle_aws import (
@@ -269,6 +270,9 @@ from ansible_collections.reelle.infra.plugins.module_utils.reelle_aws import (
     paginate,
     partition_for,
     retry_on,
+    run_manager,
+    same_kms_key,
+    same_policy,
     tag_dict,
     tag_list,
 )
@@ -290,16 +294,6 @@ PUBLIC_ACCESS_BLOCK = {
     "RestrictPublicBuckets": True,
 }
 DELETE_BATCH = 1000
-
-
-def canonical(value):
-    """Policy documents compare equal when they differ only in key order, list order or 1-item lists."""
-    if isinstance(value, dict):
-        return {key: canonical(item) for key, item in value.items()}
-    if isinstance(value, list):
-        items = sorted((canonical(item) for item in value), key=lambda item: json.dumps(item, sort_keys=True))
-        return items[0] if len(items) == 1 else items
-    return value
 
 
 def tls_only_statement(arn):
@@ -397,10 +391,8 @@ class S3Buckets:
         interrupted run's bucket may be listed yet answer NoSuchBucket): the bucket exists, so retry."""
         try:
             return retry_on({"NoSuchBucket"}, call, aws_retry=True, Bucket=bucket)
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in NOT_FOUND.get(what, ()):
-                return None
-            raise
+        except is_boto3_error_code(NOT_FOUND.get(what, ())):
+            return None
 
     # --- desired state ----------------------------------------------------------
 
@@ -572,7 +564,7 @@ class S3Buckets:
         if what == "encryption":
             answer = self.read(what, self.s3.get_bucket_encryption, name)
             rules = ((answer or {}).get("ServerSideEncryptionConfiguration") or {}).get("Rules") or [None]
-            return rules[0], not differences(desired, rules[0]) and rules[0] is not None
+            return rules[0], rules[0] is not None and self.same_encryption(desired, rules[0])
         if what == "public_access_block":
             answer = self.read(what, self.s3.get_public_access_block, name)
             actual = (answer or {}).get("PublicAccessBlockConfiguration")
@@ -580,7 +572,7 @@ class S3Buckets:
         if what == "policy":
             answer = self.read(what, self.s3.get_bucket_policy, name)
             actual = json.loads(answer["Policy"]) if answer else None
-            return actual, canonical(actual) == canonical(desired)
+            return actual, same_policy(desired, actual)
         if what == "lifecycle":
             answer = self.read(what, self.s3.get_bucket_lifecycle_configuration, name)
             actual = (answer or {}).get("Rules") or []
@@ -588,6 +580,20 @@ class S3Buckets:
         if what == "tags":
             return self.compare_tags(name, desired)
         return self.compare_replication(spec, desired)
+
+    def same_encryption(self, desired, actual):
+        """The default encryption; the key by the one KMS key rule (an id and its ARN are one key)."""
+        key = "ApplyServerSideEncryptionByDefault.KMSMasterKeyID"
+        wanted = desired["ApplyServerSideEncryptionByDefault"].get("KMSMasterKeyID")
+        found = (actual.get("ApplyServerSideEncryptionByDefault") or {}).get("KMSMasterKeyID")
+        return not differences(desired, actual, {key: "ignore"}) and same_kms_key(wanted, found, self.key_id)
+
+    def key_id(self, key):
+        """The key id an alias names (KMS DescribeKey), or the alias as given when KMS will not say."""
+        try:
+            return aws_client(self.module, "kms").describe_key(aws_retry=True, KeyId=key)["KeyMetadata"]["KeyId"]
+        except ClientError:
+            return key
 
     def compare_tags(self, name, desired):
         actual = tag_dict((self.read("tags", self.s3.get_bucket_tagging, name) or {}).get("TagSet"))
@@ -750,12 +756,7 @@ def argument_spec():
 
 def main():
     module = AnsibleAWSModule(argument_spec=argument_spec(), supports_check_mode=True)
-    manager = S3Buckets(module)
-    try:
-        result = manager.ensure_present() if module.params["state"] == "present" else manager.ensure_absent()
-    except (BotoCoreError, ClientError) as error:
-        module.fail_json_aws(error, msg=f"Failed {manager.step}")
-    module.exit_json(**result)
+    run_manager(module, S3Buckets(module))
 
 
 if __name__ == "__main__":

@@ -16,14 +16,13 @@ import boto3
 import botocore.client
 import pytest
 from ansible.module_utils.testing import patch_module_args
+from ansible_collections.reelle.infra.plugins.module_utils.reelle_aws import same_policy
 from ansible_collections.reelle.infra.plugins.modules import aws_security_tier
 from ansible_collections.reelle.infra.plugins.modules.aws_security_tier import (
     actual_rules,
-    canonical_policy,
     desired_rules,
     ip_permissions,
     resolve_placeholders,
-    same_policy,
 )
 
 
@@ -412,34 +411,6 @@ def role_names():
 @pytest.fixture
 def roles(emulator, capsys):
     return run(capsys, roles_args())
-
-
-# --- the comparator -----------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("desired", "actual", "same"),
-    [
-        (TRUST, json.dumps(TRUST), True),
-        ({"Statement": {"Action": "s3:GetObject"}}, {"Statement": [{"Action": ["s3:GetObject"]}]}, True),
-        ({"Statement": [{"Action": ["a", "b"]}]}, {"Statement": [{"Action": ["b", "a"]}]}, True),
-        ({"Statement": [{"Sid": "1"}, {"Sid": "2"}]}, {"Statement": [{"Sid": "2"}, {"Sid": "1"}]}, True),
-        ({"Statement": [{"Principal": {"Service": "x"}}]}, {"Statement": [{"Principal": {"Service": ["x"]}}]}, True),
-        ("%7B%22Version%22%3A%20%222012-10-17%22%7D", {"Version": "2012-10-17"}, True),
-        ({"Statement": [{"Action": "a"}]}, {"Statement": [{"Action": ["a", "b"]}]}, False),
-        ({"Statement": [{"Effect": "Allow"}]}, {"Statement": [{"Effect": "Deny"}]}, False),
-        ({"Statement": [{"Sid": "a"}]}, {"Statement": [{"Sid": ["a"]}]}, False),
-    ],
-)
-def test_same_policy(desired, actual, same):
-    assert same_policy(desired, actual) is same
-
-
-def test_canonical_policy_keeps_scalars_of_other_keys():
-    assert canonical_policy({"Version": "2012-10-17", "Statement": {"Effect": "Allow"}}) == {
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow"}],
-    }
 
 
 # --- against the emulator ---------------------------------------------------------

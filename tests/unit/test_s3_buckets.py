@@ -272,18 +272,37 @@ def test_replication_is_idempotent_and_says_what_the_emulator_cannot_verify(caps
         s3().get_bucket_replication(Bucket=UPLOADS)
 
 
+ACCOUNT = "123456789012"
+TLS_ONLY = {"Version": "2012-10-17", "Statement": [s3_buckets.tls_only_statement("arn:aws:s3:::unit-b")]}
+
+
+def statement(**changes):
+    return {"Version": "2012-10-17", "Statement": [dict(TLS_ONLY["Statement"][0], **changes)]}
+
+
 @pytest.mark.parametrize(
     ("desired", "actual", "equal"),
     [
-        ({"a": ["x"]}, {"a": "x"}, True),
-        ({"a": ["x", "y"]}, {"a": ["y", "x"]}, True),
-        ({"a": [{"b": 1}, {"c": 2}]}, {"a": [{"c": 2}, {"b": 1}]}, True),
-        ({"a": "x"}, {"a": "y"}, False),
-        ({"a": "x"}, None, False),
+        # What S3 answers for the policy it stored: same meaning, rewritten.
+        (TLS_ONLY, json.dumps(TLS_ONLY), True),
+        (TLS_ONLY, statement(Resource=["arn:aws:s3:::unit-b/*", "arn:aws:s3:::unit-b"]), True),
+        (TLS_ONLY, statement(Action=["s3:*"], Principal={"AWS": "*"}), True),
+        (TLS_ONLY, dict(TLS_ONLY, Statement=TLS_ONLY["Statement"][0]), True),
+        (
+            statement(Principal={"AWS": "123456789012"}),
+            statement(Principal={"AWS": "arn:aws:iam::123456789012:root"}),
+            True,
+        ),
+        (None, None, True),
+        # Differences.
+        (TLS_ONLY, statement(Resource="arn:aws:s3:::unit-b"), False),
+        (TLS_ONLY, statement(Condition={"Bool": {"aws:SecureTransport": "true"}}), False),
+        (TLS_ONLY, None, False),
+        (None, TLS_ONLY, False),
     ],
 )
-def test_canonical_policy_comparison(desired, actual, equal):
-    assert (s3_buckets.canonical(desired) == s3_buckets.canonical(actual)) is equal
+def test_policy_comparison(desired, actual, equal):
+    assert s3_buckets.same_policy(desired, actual) is equal
 
 
 @pytest.mark.parametrize(
@@ -452,3 +471,49 @@ def test_bucket_arns_in_govcloud_name_their_partition(stubbed, monkeypatch):
     manager, _stub = stubbed({"name_prefix": "unit", "region": "us-gov-west-1", "buckets": [{"key": "x"}]})
     assert manager.specs["x"]["arn"] == "arn:aws-us-gov:s3:::unit-x"
     assert manager.desired_policy(manager.specs["x"])["Statement"][0]["Resource"][0] == "arn:aws-us-gov:s3:::unit-x"
+
+
+KEY_ID = KEY.split(":key/")[1]
+
+
+@pytest.mark.parametrize(
+    ("stored", "kms_answers", "same"),
+    [
+        (KEY_ID, [], True),  # a key id and its ARN are one key: KMS is not asked
+        (KEY, [], True),
+        ("arn:aws:kms:us-east-1:123456789012:key/another", [], False),
+        ("alias/unit", [KEY_ID], True),  # an alias against a key: KMS says which key it names
+        ("alias/unit", ["1111aaaa-1a2b-4c5d-8e9f-0a1b2c3d4e5f"], False),
+        ("alias/unit", ["AccessDeniedException"], False),  # KMS will not say: a difference, written again
+    ],
+)
+def test_encryption_key_compares_by_the_one_kms_key_rule(stubbed, monkeypatch, stored, kms_answers, same):
+    manager, stub = stubbed(staging_args(buckets=[{"key": "app-logs"}]))
+    kms = boto3.client("kms", region_name="us-east-1")
+    kms_stub = Stubber(kms)
+    for answer in kms_answers:
+        if answer.endswith("Exception"):
+            kms_stub.add_client_error("describe_key", answer, expected_params={"KeyId": "alias/unit"})
+        else:
+            kms_stub.add_response("describe_key", {"KeyMetadata": {"KeyId": answer}}, {"KeyId": "alias/unit"})
+    kms_stub.activate()
+    monkeypatch.setattr(s3_buckets, "aws_client", lambda module, service: RetryingBotoClientWrapper(kms, RETRY))
+    desired = manager.desired_encryption()
+    by_default = {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": stored}
+    rule = {"ApplyServerSideEncryptionByDefault": by_default, "BucketKeyEnabled": True}
+    stub.add_response(
+        "get_bucket_encryption", {"ServerSideEncryptionConfiguration": {"Rules": [rule]}}, {"Bucket": LOGS}
+    )
+    assert manager.compare(manager.specs["app-logs"], "encryption", desired) == (rule, same)
+    stub.assert_no_pending_responses()
+    kms_stub.assert_no_pending_responses()
+
+
+def test_encryption_other_than_the_key_still_differs(stubbed):
+    manager, stub = stubbed(staging_args(buckets=[{"key": "app-logs"}]))
+    desired = manager.desired_encryption()
+    rule = {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": True}
+    stub.add_response(
+        "get_bucket_encryption", {"ServerSideEncryptionConfiguration": {"Rules": [rule]}}, {"Bucket": LOGS}
+    )
+    assert manager.compare(manager.specs["app-logs"], "encryption", desired) == (rule, False)
