@@ -514,7 +514,12 @@ class ChangeSet:
     def changed(self):
         return bool(self.changes)
 
-    def _record(self, action, resource, attributes=None):
+    def record(self, action, resource, attributes=None):
+        """Add a plan row for a change that is not one call of this set's own.
+
+        For parts created together by one call made through ``create`` (an API
+        with its routes and stage), or that check mode can only announce.
+        """
         self.changes.append({"action": action, "resource": resource, "attributes": attributes or []})
 
     def call(self, client, service, operation, /, **kwargs):
@@ -525,7 +530,7 @@ class ChangeSet:
         return getattr(client, operation)(aws_retry=True, **kwargs)
 
     def _mutate(self, action, resource, attributes, client, service, operation, kwargs):
-        self._record(action, resource, attributes)
+        self.record(action, resource, attributes)
         if self.module.check_mode:
             return None
         return self.call(client, service, operation, **kwargs)

@@ -630,10 +630,10 @@ class EdgeManager:
         """Check mode on a new API: the integration, routes and stage would be created too."""
         spec = self.params["api"]
         self.nullable(spec["integration_uri"], "api.integration_uri")
-        self.changes._record("create", f"{resource} integration")
+        self.changes.record("create", f"{resource} integration")
         for key in spec["routes"]:
-            self.changes._record("create", f"{resource} route {key}")
-        self.changes._record("create", f"{resource} stage {STAGE}")
+            self.changes.record("create", f"{resource} route {key}")
+        self.changes.record("create", f"{resource} stage {STAGE}")
 
     def apigw_tagging(self, api_id):
         """(tag, untag) of an HTTP API for sync_tags: API Gateway takes tags as a dict."""
@@ -1364,7 +1364,7 @@ class EdgeManager:
         health_check_ids, obsolete = self.ensure_health_checks()
         if zone_id is not None or self.check_mode:
             if zone_id is None:
-                self.changes._record("create", f"route53 records {self.record_name}")
+                self.changes.record("create", f"route53 records {self.record_name}")
             else:
                 self.ensure_records(zone_id, records, health_check_ids)
         for check_id in obsolete:
