@@ -86,7 +86,9 @@ options:
     type: str
     required: true
   master_secret_kms_key_id:
-    description: KMS key of the secret. Defaults to the primary cluster's O(clusters[].kms_key_id).
+    description:
+      - KMS key of the secret. Defaults to the primary cluster's O(clusters[].kms_key_id).
+      - An existing secret under another key is changed to it (UpdateSecret).
     type: str
   master_secret_replica_regions:
     description:
@@ -357,16 +359,15 @@ final_snapshot_identifiers:
 """
 
 import contextlib
-import json
-import math
 import time
 from datetime import UTC, datetime
 
 with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing botocore
-    from botocore.exceptions import BotoCoreError, ClientError
+    from botocore.exceptions import ClientError
 
+from ansible_collections.amazon.aws.plugins.module_utils.arn import parse_aws_arn
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
+from ansible_collections.amazon.aws.plugins.module_utils.transformation import scrub_none_parameters
 from ansible_collections.reelle.infra.plugins.module_utils.reelle_aws import (
     ChangeSet,
     arn,
@@ -377,28 +378,35 @@ from ansible_collections.reelle.infra.plugins.module_utils.reelle_aws import (
     paginate,
     partition_for,
     poll_seconds,
+    run_manager,
+    same_kms_key,
     tag_dict,
     tag_list,
 )
 from ansible_collections.reelle.infra.plugins.module_utils.reelle_rds import (
-    drop_none,
-    generate_password,
-    same_kms_key,
+    MasterSecret,
+    delete_db_subnet_group,
+    describe_db_subnet_group,
+    describe_or_none,
+    engine_upgrade,
+    ensure_db_subnet_group,
+    parameter_batches,
+    parameter_value,
+    sync_rds_tags,
     version_change,
     version_tuple,
+    wait_for,
 )
 
-# botocore's RDS waiters (DBClusterAvailable, DBInstanceAvailable, ...Deleted) poll every 30 s.
-WAIT_DELAY = 30
 # No waiter exists for a member leaving a global cluster; terraform-provider-aws polls
 # DescribeGlobalClusters until the member is gone (waitGlobalClusterMemberRemoved).
 MEMBER_POLL_DELAY = 15
 MAX_INSTANCES = 16  # one writer and up to 15 readers
 
 
-def region_of(arn):
-    parts = (arn or "").split(":")
-    return parts[3] if len(parts) > 3 else None
+def arn_part(value, part):
+    """A part of an ARN (region, account_id, ...) by amazon.aws's parse_aws_arn; None without an ARN."""
+    return (parse_aws_arn(value or "") or {}).get(part)
 
 
 def cluster_view(cluster):
@@ -446,10 +454,30 @@ class AuroraGlobalDatabase:
         self.home_region = (self.primary or (self.specs[0] if self.specs else {})).get("region") or module.region
         self.global_id = self.params["global_cluster_identifier"]
         self._rds = {}
-        self.secrets = aws_client(module, "secretsmanager", self.home_region)
-        self.password = None
+        self.master = self.master_secret()
         self.touched_clusters = []
         self.touched_instances = []
+
+    def master_secret(self):
+        primary = self.primary or {}
+        return MasterSecret(
+            self.module,
+            self.changes,
+            aws_client(self.module, "secretsmanager", self.home_region),
+            self.params["master_secret_name"],
+            self.params["master_username"],
+            {
+                "engine": "postgres",
+                "port": 5432,
+                "dbname": self.params["database_name"],
+                "dbClusterIdentifier": primary.get("identifier"),
+            },
+            description=f"Master credentials of the Aurora PostgreSQL cluster {primary.get('identifier')}",
+            kms_key_id=self.params["master_secret_kms_key_id"] or primary.get("kms_key_id"),
+            replica_regions=self.params["master_secret_replica_regions"],
+            tags=self.params["tags"],
+            purge_tags=self.params["purge_tags"],
+        )
 
     def rds(self, region):
         if region not in self._rds:
@@ -458,18 +486,10 @@ class AuroraGlobalDatabase:
 
     # --- reads ----------------------------------------------------------------
 
-    def _get_or_none(self, codes, call, **kwargs):
-        try:
-            return call(aws_retry=True, **kwargs)
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in codes:
-                return None
-            raise
-
     def describe_global(self):
         if not self.global_id:
             return None
-        answer = self._get_or_none(
+        answer = describe_or_none(
             ("GlobalClusterNotFoundFault",),
             self.rds(self.home_region).describe_global_clusters,
             GlobalClusterIdentifier=self.global_id,
@@ -493,14 +513,6 @@ class AuroraGlobalDatabase:
         )
         return {instance["DBInstanceIdentifier"]: instance for instance in found}
 
-    def describe_subnet_group(self, spec):
-        answer = self._get_or_none(
-            ("DBSubnetGroupNotFoundFault",),
-            self.rds(spec["region"]).describe_db_subnet_groups,
-            DBSubnetGroupName=spec["db_subnet_group_name"],
-        )
-        return ((answer or {}).get("DBSubnetGroups") or [None])[0]
-
     def describe_cluster_parameters(self, spec):
         """User-set parameters of the cluster parameter group; None when the group does not exist."""
         if not (self.params["cluster_parameter_group_name"] and self.params["cluster_parameters"]):
@@ -522,11 +534,6 @@ class AuroraGlobalDatabase:
             raise
         return {item["ParameterName"]: item.get("ParameterValue") for item in found}
 
-    def describe_secret(self):
-        return self._get_or_none(
-            ("ResourceNotFoundException",), self.secrets.describe_secret, SecretId=self.params["master_secret_name"]
-        )
-
     def read(self, groups=True):
         """Global cluster, and per region the cluster, its instances (and subnet group, parameters)."""
         self.step = "reading the database"
@@ -535,7 +542,9 @@ class AuroraGlobalDatabase:
             cluster = self.describe_cluster(spec)
             region = {"cluster": cluster, "instances": self.describe_instances(spec) if cluster else {}}
             if groups:
-                region["subnet_group"] = self.describe_subnet_group(spec)
+                region["subnet_group"] = describe_db_subnet_group(
+                    self.rds(spec["region"]), spec["db_subnet_group_name"]
+                )
                 region["parameters"] = self.describe_cluster_parameters(spec)
             state["regions"][spec["region"]] = region
         return state
@@ -703,11 +712,10 @@ class AuroraGlobalDatabase:
                 msg="Refusing to change the Aurora database: " + "; ".join(problems), problems=problems
             )
         state = self.read()
-        secret = self.describe_secret()
+        self.master.describe()
         self.validate(state)
 
-        primary_region = state["regions"][self.primary["region"]]
-        secret = self.ensure_secret(secret, primary_region["cluster"])
+        secret = self.ensure_secret(state["regions"][self.primary["region"]]["cluster"])
         glob = self.ensure_global(state["global"], state)
         for spec in self.specs:
             region = state["regions"][spec["region"]]
@@ -727,129 +735,17 @@ class AuroraGlobalDatabase:
         return self.outputs(state, glob, secret, writer_region)
 
     def sync_tags(self, label, region, arn, current, desired):
-        if desired is None or arn is None:
-            return
-        to_set, to_unset = compare_aws_tags(current, desired, self.params["purge_tags"])
-        if not (to_set or to_unset):
-            return
-        self.changes.note(f"{label} tags", current, desired)
         self.step = f"tagging {label}"
-        client = self.rds(region)
-        if to_unset:
-            self.changes.update(
-                label, ["tags"], client, "rds", "remove_tags_from_resource", ResourceName=arn, TagKeys=to_unset
-            )
-        if to_set:
-            self.changes.update(
-                label, ["tags"], client, "rds", "add_tags_to_resource", ResourceName=arn, Tags=tag_list(to_set)
-            )
+        sync_rds_tags(self.changes, self.rds(region), label, arn, current, desired, self.params["purge_tags"])
 
     # the master secret
 
-    def _generate_password(self):
-        return generate_password(self.module, self.secrets)
-
-    def _secret_string(self, password):
-        return json.dumps(
-            {
-                "username": self.params["master_username"],
-                "password": password,
-                "engine": "postgres",
-                "port": 5432,
-                "dbname": self.params["database_name"],
-                "dbClusterIdentifier": self.primary["identifier"],
-            }
-        )
-
-    def secret_kms_key(self):
-        return self.params["master_secret_kms_key_id"] or self.primary["kms_key_id"]
-
-    def ensure_secret(self, actual, primary_cluster):
-        name = self.params["master_secret_name"]
-        label = f"secret {name}"
-        self.step = f"ensuring {label}"
-        if actual is not None and actual.get("DeletedDate"):
-            self.changes.note(label, {"scheduled_for_deletion": True}, {"scheduled_for_deletion": False})
-            self.changes.update(label, ["DeletedDate"], self.secrets, "secretsmanager", "restore_secret", SecretId=name)
-        if actual is None:
-            self.changes.note(label, None, {"name": name, "kms_key_id": self.secret_kms_key()})
-            if not self.module.check_mode:
-                self.password = self._generate_password()
-            actual = self.changes.create(
-                label,
-                self.secrets,
-                "secretsmanager",
-                "create_secret",
-                Name=name,
-                Description=f"Master credentials of the Aurora PostgreSQL cluster {self.primary['identifier']}",
-                SecretString=self._secret_string(self.password),
-                Tags=tag_list(self.params["tags"]),
-                **drop_none({"KmsKeyId": self.secret_kms_key(), "AddReplicaRegions": self.replica_regions() or None}),
-            )
-            if primary_cluster is not None:
-                # The cluster runs with a password nobody holds any more: give it the new one.
-                self.changes.update(
-                    f"db_cluster {self.primary['region']}/{self.primary['identifier']}",
-                    ["MasterUserPassword"],
-                    self.rds(self.primary["region"]),
-                    "rds",
-                    "modify_db_cluster",
-                    DBClusterIdentifier=self.primary["identifier"],
-                    MasterUserPassword=self.password,
-                    ApplyImmediately=True,
-                )
-            return actual
-        self.ensure_secret_replicas(label, actual)
-        if self.params["tags"] is not None:
-            current = tag_dict(actual.get("Tags"))
-            to_set, to_unset = compare_aws_tags(current, self.params["tags"], self.params["purge_tags"])
-            if to_set or to_unset:
-                self.changes.note(f"{label} tags", current, self.params["tags"])
-            if to_unset:
-                self.changes.update(
-                    label, ["tags"], self.secrets, "secretsmanager", "untag_resource", SecretId=name, TagKeys=to_unset
-                )
-            if to_set:
-                self.changes.update(
-                    label,
-                    ["tags"],
-                    self.secrets,
-                    "secretsmanager",
-                    "tag_resource",
-                    SecretId=name,
-                    Tags=tag_list(to_set),
-                )
-        return actual
-
-    def replica_regions(self, existing=()):
-        """AddReplicaRegions entries for the listed regions the secret has no replica in yet."""
-        return [
-            drop_none({"Region": item["region"], "KmsKeyId": item["kms_key_id"]})
-            for item in self.params["master_secret_replica_regions"]
-            if item["region"] not in existing
-        ]
-
-    def ensure_secret_replicas(self, label, actual):
-        existing = {status["Region"] for status in actual.get("ReplicationStatus") or []}
-        missing = self.replica_regions(existing)
-        if missing:
-            self.changes.note(f"{label} replicas", sorted(existing), sorted(existing | {m["Region"] for m in missing}))
-            self.changes.update(
-                label,
-                ["replica_regions"],
-                self.secrets,
-                "secretsmanager",
-                "replicate_secret_to_regions",
-                SecretId=self.params["master_secret_name"],
-                AddReplicaRegions=missing,
-            )
-
-    def master_password(self):
-        if self.password is None and not self.module.check_mode:
-            answer = self.secrets.get_secret_value(aws_retry=True, SecretId=self.params["master_secret_name"])
-            self.password = json.loads(answer["SecretString"])["password"]
-            self.module.no_log_values.add(self.password)
-        return self.password
+    def ensure_secret(self, primary_cluster):
+        self.step = f"ensuring {self.master.secret.resource}"
+        if primary_cluster is None:
+            return self.master.ensure()
+        region, identifier = self.primary["region"], self.primary["identifier"]
+        return self.master.ensure((f"db_cluster {region}/{identifier}", self.rds(region), "db_cluster", identifier))
 
     # the global cluster
 
@@ -860,7 +756,7 @@ class AuroraGlobalDatabase:
         client = self.rds(self.home_region)
         self.step = f"ensuring {label}"
         if glob is None:
-            desired = drop_none(
+            desired = scrub_none_parameters(
                 {
                     "Engine": self.params["engine"],
                     "EngineVersion": self.params["engine_version"],
@@ -882,12 +778,8 @@ class AuroraGlobalDatabase:
         updates = {}
         if bool(glob.get("DeletionProtection")) != self.params["deletion_protection"]:
             updates["DeletionProtection"] = self.params["deletion_protection"]
-        change = version_change(self.params["engine_version"], glob.get("EngineVersion"))
-        if change in ("minor-upgrade", "major-upgrade"):
-            updates["EngineVersion"] = self.params["engine_version"]
-            if change == "major-upgrade":
-                updates["AllowMajorVersionUpgrade"] = True
-        elif change == "newer":
+        updates.update(engine_upgrade(self.params["engine_version"], glob.get("EngineVersion")))
+        if version_change(self.params["engine_version"], glob.get("EngineVersion")) == "newer":
             self.module.warn(
                 f"{self.global_id} runs {glob.get('EngineVersion')}, newer than "
                 f"{self.params['engine_version']}; left alone"
@@ -908,44 +800,22 @@ class AuroraGlobalDatabase:
     # subnet group and cluster parameter group
 
     def ensure_subnet_group(self, spec, actual):
-        name = spec["db_subnet_group_name"]
-        label = f"db_subnet_group {spec['region']}/{name}"
-        client = self.rds(spec["region"])
+        label = f"db_subnet_group {spec['region']}/{spec['db_subnet_group_name']}"
         self.step = f"ensuring {label}"
-        if actual is None:
-            self.changes.note(label, None, {"SubnetIds": spec["subnet_ids"]})
-            self.changes.create(
-                label,
-                client,
-                "rds",
-                "create_db_subnet_group",
-                DBSubnetGroupName=name,
-                DBSubnetGroupDescription=f"Aurora cluster {spec['identifier']}",
-                SubnetIds=spec["subnet_ids"] or [],
-                Tags=tag_list(self.params["tags"]),
-            )
-            return
-        current = [subnet["SubnetIdentifier"] for subnet in actual.get("Subnets", [])]
-        if spec["subnet_ids"] and differences(spec["subnet_ids"], current):
-            self.changes.note(label, {"SubnetIds": current}, {"SubnetIds": spec["subnet_ids"]})
-            self.changes.update(
-                label,
-                ["SubnetIds"],
-                client,
-                "rds",
-                "modify_db_subnet_group",
-                DBSubnetGroupName=name,
-                DBSubnetGroupDescription=actual.get("DBSubnetGroupDescription")
-                or f"Aurora cluster {spec['identifier']}",
-                SubnetIds=spec["subnet_ids"],
-            )
+        ensure_db_subnet_group(
+            self.changes,
+            self.rds(spec["region"]),
+            label,
+            spec["db_subnet_group_name"],
+            actual,
+            spec["subnet_ids"],
+            f"Aurora cluster {spec['identifier']}",
+            self.params["tags"],
+        )
 
     def ensure_parameter_group(self, spec, current):
         name = self.params["cluster_parameter_group_name"]
-        wanted = {
-            key: str(int(value) if isinstance(value, bool) else value)
-            for key, value in (self.params["cluster_parameters"] or {}).items()
-        }
+        wanted = {key: parameter_value(value) for key, value in (self.params["cluster_parameters"] or {}).items()}
         if not (name and wanted):
             return
         label = f"db_cluster_parameter_group {spec['region']}/{name}"
@@ -970,19 +840,15 @@ class AuroraGlobalDatabase:
         if not changed:
             return
         self.changes.note(f"{label} parameters", {key: current.get(key) for key in changed}, changed)
-        items = sorted(changed.items())
-        for start in range(0, len(items), 20):
+        for parameters in parameter_batches(changed, "pending-reboot"):
             self.changes.update(
                 label,
-                [f"parameters.{key}" for key, _ in items[start : start + 20]],
+                [f"parameters.{item['ParameterName']}" for item in parameters],
                 client,
                 "rds",
                 "modify_db_cluster_parameter_group",
                 DBClusterParameterGroupName=name,
-                Parameters=[
-                    {"ParameterName": key, "ParameterValue": value, "ApplyMethod": "pending-reboot"}
-                    for key, value in items[start : start + 20]
-                ],
+                Parameters=parameters,
             )
 
     # clusters
@@ -995,7 +861,7 @@ class AuroraGlobalDatabase:
 
     def cluster_desired(self, spec):
         params = self.params
-        return drop_none(
+        return scrub_none_parameters(
             {
                 "BackupRetentionPeriod": params["backup_retention_period"],
                 "PreferredBackupWindow": params["preferred_backup_window"],
@@ -1013,7 +879,7 @@ class AuroraGlobalDatabase:
         label = f"db_cluster {spec['region']}/{spec['identifier']}"
         desired = dict({"CopyTagsToSnapshot": True}, **self.cluster_desired(spec))
         desired.update(
-            drop_none(
+            scrub_none_parameters(
                 {
                     "Engine": params["engine"],
                     "EngineVersion": params["engine_version"],
@@ -1026,10 +892,12 @@ class AuroraGlobalDatabase:
         )
         if spec["role"] == "primary":
             desired.update(
-                drop_none({"MasterUsername": params["master_username"], "DatabaseName": params["database_name"]})
+                scrub_none_parameters(
+                    {"MasterUsername": params["master_username"], "DatabaseName": params["database_name"]}
+                )
             )
         self.changes.note(label, None, desired)
-        credentials = {"MasterUserPassword": self.master_password()} if spec["role"] == "primary" else {}
+        credentials = {"MasterUserPassword": self.master.password()} if spec["role"] == "primary" else {}
         self.step = f"creating {label}"
         self.changes.create(
             label,
@@ -1039,7 +907,7 @@ class AuroraGlobalDatabase:
             DBClusterIdentifier=spec["identifier"],
             Tags=tag_list(self.cluster_tags(spec)),
             **desired,
-            **drop_none(credentials),
+            **scrub_none_parameters(credentials),
         )
         self.touched_clusters.append(spec)
 
@@ -1051,13 +919,8 @@ class AuroraGlobalDatabase:
         desired = self.cluster_desired(spec)
         current = cluster_view(cluster)
         attributes = changed_attributes(differences(desired, current))
-        extra = {}
-        if not self.global_id:
-            change = version_change(self.params["engine_version"], cluster.get("EngineVersion"))
-            if change in ("minor-upgrade", "major-upgrade"):
-                extra["EngineVersion"] = self.params["engine_version"]
-                if change == "major-upgrade":
-                    extra["AllowMajorVersionUpgrade"] = True
+        # In a global cluster the engine is upgraded on the global cluster (ModifyGlobalCluster).
+        extra = {} if self.global_id else engine_upgrade(self.params["engine_version"], cluster.get("EngineVersion"))
         if attributes or extra:
             self.changes.note(
                 label,
@@ -1106,7 +969,7 @@ class AuroraGlobalDatabase:
         for item in spec["instances"]:
             listed.add(item["identifier"])
             label = f"db_instance {region}/{item['identifier']}"
-            desired = drop_none(
+            desired = scrub_none_parameters(
                 {
                     "DBInstanceClass": item["instance_class"] or spec["instance_class"],
                     "PromotionTier": item["promotion_tier"],
@@ -1114,7 +977,7 @@ class AuroraGlobalDatabase:
             )
             actual = instances.get(item["identifier"])
             if actual is None:
-                create = dict(desired, **drop_none({"AvailabilityZone": item["availability_zone"]}))
+                create = dict(desired, **scrub_none_parameters({"AvailabilityZone": item["availability_zone"]}))
                 self.changes.note(label, None, dict(create, DBClusterIdentifier=spec["identifier"]))
                 self.step = f"creating {label}"
                 self.changes.create(
@@ -1172,7 +1035,7 @@ class AuroraGlobalDatabase:
     def writer_region(self, glob):
         for member in (glob or {}).get("GlobalClusterMembers", []):
             if member.get("IsWriter"):
-                return region_of(member.get("DBClusterArn"))
+                return arn_part(member.get("DBClusterArn"), "region")
         return self.primary["region"] if self.primary else None
 
     def promote(self, glob, state, writer_region):
@@ -1182,7 +1045,11 @@ class AuroraGlobalDatabase:
         spec = next(spec for spec in self.specs if spec["region"] == target)
         target_cluster = state["regions"][target]["cluster"]
         target_arn = (target_cluster or {}).get("DBClusterArn") or arn(
-            partition_for(target), "rds", target, self.account_of(glob), f"cluster:{spec['identifier']}"
+            partition_for(target),
+            "rds",
+            target,
+            arn_part(glob.get("GlobalClusterArn"), "account_id"),
+            f"cluster:{spec['identifier']}",
         )
         current = (state["regions"].get(writer_region) or {}).get("cluster")
         mode = self.params["promote_mode"]
@@ -1200,21 +1067,14 @@ class AuroraGlobalDatabase:
             return writer_region  # the emulator lacks the call: the writer did not move
         return target
 
-    @staticmethod
-    def account_of(glob):
-        parts = (glob.get("GlobalClusterArn") or "").split(":")
-        return parts[4] if len(parts) > 4 else ""
-
     # waiting
 
     def _wait(self, region, waiter, **kwargs):
-        delay = poll_seconds(WAIT_DELAY)
-        config = {"Delay": delay, "MaxAttempts": max(1, math.ceil(self.params["wait_timeout"] / delay))}
-        self.rds(region).get_waiter(waiter).wait(WaiterConfig=config, **kwargs)
+        wait_for(self.rds(region), waiter, self.params["wait_timeout"], **kwargs)
 
     def global_members(self, global_id):
         """DBClusterArns of a global cluster's members ([] once it is gone)."""
-        answer = self._get_or_none(
+        answer = describe_or_none(
             ("GlobalClusterNotFoundFault",),
             self.rds(self.home_region).describe_global_clusters,
             GlobalClusterIdentifier=global_id,
@@ -1408,36 +1268,10 @@ class AuroraGlobalDatabase:
                     "delete_db_cluster_parameter_group",
                     DBClusterParameterGroupName=name,
                 )
-            if self.describe_subnet_group(spec) is not None:
-                self.changes.delete(
-                    f"db_subnet_group {spec['region']}/{spec['db_subnet_group_name']}",
-                    client,
-                    "rds",
-                    "delete_db_subnet_group",
-                    DBSubnetGroupName=spec["db_subnet_group_name"],
-                )
-        secret = self.describe_secret()
-        if secret is not None and not secret.get("DeletedDate"):
-            replicas = [status["Region"] for status in secret.get("ReplicationStatus") or []]
-            if replicas:
-                # AWS refuses to delete a secret that still has replicas.
-                self.changes.update(
-                    f"secret {self.params['master_secret_name']}",
-                    ["replica_regions"],
-                    self.secrets,
-                    "secretsmanager",
-                    "remove_regions_from_replication",
-                    SecretId=self.params["master_secret_name"],
-                    RemoveReplicaRegions=replicas,
-                )
-            self.changes.delete(
-                f"secret {self.params['master_secret_name']}",
-                self.secrets,
-                "secretsmanager",
-                "delete_secret",
-                SecretId=self.params["master_secret_name"],
-                RecoveryWindowInDays=self.params["secret_recovery_window_days"],
-            )
+            label = f"db_subnet_group {spec['region']}/{spec['db_subnet_group_name']}"
+            delete_db_subnet_group(self.changes, client, label, spec["db_subnet_group_name"])
+        self.step = f"scheduling the deletion of {self.master.secret.resource}"
+        self.master.delete(self.params["secret_recovery_window_days"])
 
     # --- results --------------------------------------------------------------
 
@@ -1449,15 +1283,6 @@ class AuroraGlobalDatabase:
             "master_secret_arn": None,
             "master_secret_replica_arns": {},
             "backup_retention_period": None,
-        }
-
-    def replica_arns(self, arn):
-        """A replica keeps the secret's ARN but for its region."""
-        if not arn:
-            return {}
-        return {
-            item["region"]: arn.replace(f":{self.primary['region']}:", f":{item['region']}:", 1)
-            for item in self.params["master_secret_replica_regions"]
         }
 
     def outputs(self, state, glob, secret, writer_region):
@@ -1486,7 +1311,7 @@ class AuroraGlobalDatabase:
             primary_region=writer_region,
             clusters=clusters,
             master_secret_arn=(secret or {}).get("ARN"),
-            master_secret_replica_arns=self.replica_arns((secret or {}).get("ARN")),
+            master_secret_replica_arns=self.master.secret.replica_arns((secret or {}).get("ARN")),
             backup_retention_period=primary_cluster.get("BackupRetentionPeriod"),
         )
 
@@ -1551,12 +1376,7 @@ def argument_spec():
 
 def main():
     module = AnsibleAWSModule(argument_spec=argument_spec(), supports_check_mode=True)
-    manager = AuroraGlobalDatabase(module)
-    try:
-        result = manager.ensure_present() if module.params["state"] == "present" else manager.ensure_absent()
-    except (BotoCoreError, ClientError) as error:
-        module.fail_json_aws(error, msg=f"Failed {manager.step}", changes=manager.changes.changes)
-    module.exit_json(**result)
+    run_manager(module, AuroraGlobalDatabase(module))
 
 
 if __name__ == "__main__":

@@ -229,15 +229,11 @@ skipped_calls:
   sample: ["backup:list_backup_selections"]
 """
 
-import contextlib
 import json
-
-with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing botocore
-    from botocore.exceptions import BotoCoreError, ClientError
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
+from ansible_collections.amazon.aws.plugins.module_utils.transformation import scrub_none_parameters
 from ansible_collections.reelle.infra.plugins.module_utils.reelle_aws import (
     ChangeSet,
     arn,
@@ -246,10 +242,13 @@ from ansible_collections.reelle.infra.plugins.module_utils.reelle_aws import (
     emulator_lacks,
     paginate,
     partition_for,
+    run_manager,
+    same_kms_key,
     snake,
     tag_dict,
     tag_list,
 )
+from ansible_collections.reelle.infra.plugins.module_utils.reelle_secrets import sync_tags_noted
 
 # The AWS managed policy of AWS Backup's service role; its ARN names the region's partition.
 BACKUP_POLICY = "policy/service-role/AWSBackupServiceRolePolicyForBackup"
@@ -275,10 +274,6 @@ RULE_INPUT_KEYS = (
 )
 
 
-def _compact(**kwargs):
-    return {key: value for key, value in kwargs.items() if value is not None}
-
-
 def _lifecycle(days):
     return None if days is None else {"DeleteAfterDays": days}
 
@@ -286,23 +281,27 @@ def _lifecycle(days):
 def rule_input(rule, vault_name):
     """A rule option as a BackupRuleInput (unset options omitted)."""
     copies = rule["copy_actions"]
-    return _compact(
-        RuleName=rule["name"],
-        TargetBackupVaultName=rule["target_vault_name"] or vault_name,
-        ScheduleExpression=rule["schedule"],
-        ScheduleExpressionTimezone=rule["schedule_timezone"],
-        StartWindowMinutes=rule["start_window_minutes"],
-        CompletionWindowMinutes=rule["completion_window_minutes"],
-        Lifecycle=_lifecycle(rule["retention_days"]),
-        EnableContinuousBackup=rule["enable_continuous_backup"],
-        CopyActions=None
-        if copies is None
-        else [
-            _compact(
-                DestinationBackupVaultArn=copy["destination_vault_arn"], Lifecycle=_lifecycle(copy["retention_days"])
-            )
-            for copy in copies
-        ],
+    return scrub_none_parameters(
+        dict(
+            RuleName=rule["name"],
+            TargetBackupVaultName=rule["target_vault_name"] or vault_name,
+            ScheduleExpression=rule["schedule"],
+            ScheduleExpressionTimezone=rule["schedule_timezone"],
+            StartWindowMinutes=rule["start_window_minutes"],
+            CompletionWindowMinutes=rule["completion_window_minutes"],
+            Lifecycle=_lifecycle(rule["retention_days"]),
+            EnableContinuousBackup=rule["enable_continuous_backup"],
+            # scrub_none_parameters descends into the copies: an unset retention is omitted there too.
+            CopyActions=None
+            if copies is None
+            else [
+                {
+                    "DestinationBackupVaultArn": copy["destination_vault_arn"],
+                    "Lifecycle": _lifecycle(copy["retention_days"]),
+                }
+                for copy in copies
+            ],
+        )
     )
 
 
@@ -330,14 +329,16 @@ def rules_differ(desired, actual):
 
 
 def selection_input(selection, role_arn):
-    return _compact(
-        SelectionName=selection["name"],
-        IamRoleArn=role_arn,
-        ListOfTags=[
-            {"ConditionType": "STRINGEQUALS", "ConditionKey": key, "ConditionValue": str(value)}
-            for key, value in sorted(selection["tags"].items())
-        ],
-        Resources=selection["resources"],
+    return scrub_none_parameters(
+        dict(
+            SelectionName=selection["name"],
+            IamRoleArn=role_arn,
+            ListOfTags=[
+                {"ConditionType": "STRINGEQUALS", "ConditionKey": key, "ConditionValue": str(value)}
+                for key, value in sorted(selection["tags"].items())
+            ],
+            Resources=selection["resources"],
+        )
     )
 
 
@@ -393,21 +394,19 @@ class BackupPlanManager:
 
     # --- tags ---------------------------------------------------------------
 
-    def ensure_tags(self, resource, arn, current=None):
-        desired = self.params["tags"]
-        if desired is None or arn is None:
+    def ensure_tags(self, resource, arn):
+        """Keep a vault's or plan's tags at `tags` (read only when tags are set)."""
+        if self.params["tags"] is None or arn is None:
             return
-        if current is None:
-            current = self.backup.list_tags(aws_retry=True, ResourceArn=arn).get("Tags") or {}
-        to_set, to_unset = compare_aws_tags(current, desired, self.params["purge_tags"])
-        if to_set:
-            self.changes.update(resource, ["tags"], self.backup, "backup", "tag_resource", ResourceArn=arn, Tags=to_set)
-        if to_unset:
-            self.changes.update(
-                resource, ["tags"], self.backup, "backup", "untag_resource", ResourceArn=arn, TagKeyList=to_unset
-            )
-        if to_set or to_unset:
-            self.changes.note(f"{resource} tags", current, desired)
+        sync_tags_noted(
+            self.changes,
+            resource,
+            self.backup.list_tags(aws_retry=True, ResourceArn=arn).get("Tags") or {},
+            self.params["tags"],
+            self.params["purge_tags"],
+            lambda to_set: (self.backup, "backup", "tag_resource", {"ResourceArn": arn, "Tags": to_set}),
+            lambda keys: (self.backup, "backup", "untag_resource", {"ResourceArn": arn, "TagKeyList": keys}),
+        )
 
     # --- vault --------------------------------------------------------------
 
@@ -429,11 +428,13 @@ class BackupPlanManager:
                 self.backup,
                 "backup",
                 "create_backup_vault",
-                **_compact(BackupVaultName=name, EncryptionKeyArn=key, BackupVaultTags=self.params["tags"] or None),
+                **scrub_none_parameters(
+                    dict(BackupVaultName=name, EncryptionKeyArn=key, BackupVaultTags=self.params["tags"] or None)
+                ),
             )
-            self.changes.note(resource, None, _compact(encryption_key_arn=key))
+            self.changes.note(resource, None, scrub_none_parameters(dict(encryption_key_arn=key)))
             return (created or {}).get("BackupVaultArn")
-        if key and vault.get("EncryptionKeyArn") != key:
+        if not same_kms_key(key, vault.get("EncryptionKeyArn")):
             self.fail(
                 f"{resource} is encrypted with {vault.get('EncryptionKeyArn')}, not {key}: the key of a vault "
                 "cannot change. Its recovery points stay there; use a new vault name (and keep or delete the old "
@@ -462,46 +463,35 @@ class BackupPlanManager:
                 self.iam,
                 "iam",
                 "create_role",
-                **_compact(
-                    RoleName=name,
-                    AssumeRolePolicyDocument=json.dumps(ASSUME_ROLE_POLICY),
-                    Description=f"AWS Backup role of plan {self.params['plan_name']}",
-                    Tags=tag_list(self.params["tags"]) if self.params["tags"] else None,
+                **scrub_none_parameters(
+                    dict(
+                        RoleName=name,
+                        AssumeRolePolicyDocument=json.dumps(ASSUME_ROLE_POLICY),
+                        Description=f"AWS Backup role of plan {self.params['plan_name']}",
+                        Tags=tag_list(self.params["tags"]) if self.params["tags"] else None,
+                    )
                 ),
             )
-            self.changes.update(
-                resource,
-                ["policies"],
-                self.iam,
-                "iam",
-                "attach_role_policy",
-                RoleName=name,
-                PolicyArn=self.policy_arn,
-            )
+            self.attach_backup_policy(resource, name)
             return (created or {}).get("Role", {}).get("Arn")
         attached = paginate(self.iam, "list_attached_role_policies", "AttachedPolicies", RoleName=name)
         if self.policy_arn not in [policy["PolicyArn"] for policy in attached]:
-            self.changes.update(
-                resource,
-                ["policies"],
-                self.iam,
-                "iam",
-                "attach_role_policy",
-                RoleName=name,
-                PolicyArn=self.policy_arn,
-            )
-        self.ensure_role_tags(resource, name, tag_dict(role.get("Tags")))
+            self.attach_backup_policy(resource, name)
+        sync_tags_noted(
+            self.changes,
+            resource,
+            tag_dict(role.get("Tags")),
+            self.params["tags"],
+            self.params["purge_tags"],
+            lambda to_set: (self.iam, "iam", "tag_role", {"RoleName": name, "Tags": tag_list(to_set)}),
+            lambda keys: (self.iam, "iam", "untag_role", {"RoleName": name, "TagKeys": keys}),
+        )
         return role["Arn"]
 
-    def ensure_role_tags(self, resource, name, current):
-        desired = self.params["tags"]
-        if desired is None:
-            return
-        to_set, to_unset = compare_aws_tags(current, desired, self.params["purge_tags"])
-        if to_set:
-            self.changes.update(resource, ["tags"], self.iam, "iam", "tag_role", RoleName=name, Tags=tag_list(to_set))
-        if to_unset:
-            self.changes.update(resource, ["tags"], self.iam, "iam", "untag_role", RoleName=name, TagKeys=to_unset)
+    def attach_backup_policy(self, resource, name):
+        self.changes.update(
+            resource, ["policies"], self.iam, "iam", "attach_role_policy", RoleName=name, PolicyArn=self.policy_arn
+        )
 
     # --- plan ---------------------------------------------------------------
 
@@ -530,9 +520,11 @@ class BackupPlanManager:
                 self.backup,
                 "backup",
                 "create_backup_plan",
-                **_compact(
-                    BackupPlan={"BackupPlanName": name, "Rules": desired},
-                    BackupPlanTags=self.params["tags"] or None,
+                **scrub_none_parameters(
+                    dict(
+                        BackupPlan={"BackupPlanName": name, "Rules": desired},
+                        BackupPlanTags=self.params["tags"] or None,
+                    )
                 ),
             )
             self.changes.note(resource, None, {"rules": desired})
@@ -742,13 +734,8 @@ def argument_spec():
 
 def main():
     module = AnsibleAWSModule(argument_spec=argument_spec(), supports_check_mode=True)
-    manager = BackupPlanManager(module)
-    try:
-        result = manager.ensure_present() if module.params["state"] == "present" else manager.ensure_absent()
-    except (BotoCoreError, ClientError) as e:
-        name = module.params["plan_name"] or module.params["vault_name"]
-        module.fail_json_aws(e, msg=f"Failed to manage backup plan {name}")
-    module.exit_json(**result)
+    name = module.params["plan_name"] or module.params["vault_name"]
+    run_manager(module, BackupPlanManager(module), failure=f"to manage backup plan {name}")
 
 
 if __name__ == "__main__":

@@ -295,31 +295,30 @@ skipped_calls:
   sample: ["elasticache:describe_cache_parameters"]
 """
 
-import contextlib
 import re
 import secrets
 import string
 import time
 
-with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing botocore
-    from botocore.exceptions import BotoCoreError, ClientError
-
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
+from ansible_collections.amazon.aws.plugins.module_utils.transformation import scrub_none_parameters
 from ansible_collections.reelle.infra.plugins.module_utils.reelle_aws import (
     ChangeSet,
     aws_client,
     changed_attributes,
-    client_token,
     differences,
     emulator_lacks,
+    kms_key_id,
     on_emulator,
     poll_seconds,
+    run_manager,
+    same_kms_key,
     snake,
     tag_dict,
     tag_list,
 )
+from ansible_collections.reelle.infra.plugins.module_utils.reelle_secrets import OwnedSecret, sync_tags_noted
 
 GROUP_ID = re.compile(r"^[A-Za-z](?!.*--)[A-Za-z0-9-]{0,39}(?<!-)$")
 POLL_SECONDS = 15
@@ -332,9 +331,6 @@ AUTH_TOKEN_SPECIALS = "! & # $ ^ < > -"
 # Generated tokens use letters and digits only: valid in ElastiCache, and safe in URLs, shells and config files.
 AUTH_TOKEN_ALPHABET = string.ascii_letters + string.digits
 AUTH_TOKEN_LENGTH = 64
-
-
-_UNREAD = object()
 
 
 def generate_auth_token(length=AUTH_TOKEN_LENGTH):
@@ -374,29 +370,14 @@ MODIFY_ARGUMENTS = {
     "engine_version": "EngineVersion",
 }
 
-# Tagging calls per service: (add, remove, resource argument).
-TAG_CALLS = {
-    "elasticache": ("add_tags_to_resource", "remove_tags_from_resource", "ResourceName"),
-    "secretsmanager": ("tag_resource", "untag_resource", "SecretId"),
-}
-
 # Attributes ElastiCache reports on the member clusters only.
 MEMBER_ATTRIBUTES = ("maintenance_window", "security_group_ids", "parameter_group_name", "engine_version")
-
-
-def _compact(**kwargs):
-    return {key: value for key, value in kwargs.items() if value is not None}
 
 
 def _parameter_value(value):
     if isinstance(value, bool):
         return "yes" if value else "no"
     return str(value)
-
-
-def _key_id(value):
-    """The key id of a KMS key id or ARN, for comparison."""
-    return value.rsplit("/", 1)[-1] if value else value
 
 
 def _version_matches(desired, actual):
@@ -422,7 +403,7 @@ def group_view(group, member=None):
         "port": endpoint.get("Port"),
         "transit_encryption": bool(group.get("TransitEncryptionEnabled")),
         "at_rest_encryption": bool(group.get("AtRestEncryptionEnabled")),
-        "kms_key_id": _key_id(group.get("KmsKeyId")),
+        "kms_key_id": kms_key_id(group.get("KmsKeyId")),
         "auth_token_enabled": bool(group.get("AuthTokenEnabled")),
         "snapshot_retention_limit": group.get("SnapshotRetentionLimit"),
         "snapshot_window": group.get("SnapshotWindow"),
@@ -447,17 +428,27 @@ class ReplicationGroupManager:
         self.group_id = module.params["replication_group_id"]
         self.changes = ChangeSet(module)
         self.ec = aws_client(module, "elasticache")
-        self._sm = None
-        self._secret = _UNREAD
-        self._token = None
+        self._secret = None
 
     # --- helpers ------------------------------------------------------------
 
     @property
-    def sm(self):
-        if self._sm is None:
-            self._sm = aws_client(self.module, "secretsmanager")
-        return self._sm
+    def secret(self):
+        """The AUTH token's secret; None without auth_token_secret_name."""
+        name = self.params["auth_token_secret_name"]
+        if self._secret is None and name:
+            self._secret = OwnedSecret(
+                self.module,
+                self.changes,
+                aws_client(self.module, "secretsmanager"),
+                name,
+                description=f"AUTH token of ElastiCache replication group {self.group_id}",
+                kms_key_id=self.params["auth_token_secret_kms_key_id"],
+                tags=self.params["tags"],
+                purge_tags=self.params["purge_tags"],
+                kept=(),  # the secret's KMS key is the one it was created with
+            )
+        return self._secret
 
     @property
     def resource(self):
@@ -567,93 +558,66 @@ class ReplicationGroupManager:
 
     # --- tags ---------------------------------------------------------------
 
-    def ensure_tags(self, resource, arn, current=None, client=None, service="elasticache"):
+    def ensure_tags(self, resource, arn):
         """Keep a resource's tags at `tags` (purging others when purge_tags); returns the resulting tags."""
         desired = self.params["tags"]
         if desired is None or arn is None:
+            return None
+        current = self.list_tags(arn)
+        made = len(self.changes.changes)
+        sync_tags_noted(
+            self.changes,
+            resource,
+            current,
+            desired,
+            self.params["purge_tags"],
+            lambda to_set: (
+                self.ec,
+                "elasticache",
+                "add_tags_to_resource",
+                {"ResourceName": arn, "Tags": tag_list(to_set)},
+            ),
+            lambda keys: (self.ec, "elasticache", "remove_tags_from_resource", {"ResourceName": arn, "TagKeys": keys}),
+        )
+        if len(self.changes.changes) == made:
             return current
-        client = client or self.ec
-        if current is None:
-            current = self.list_tags(arn)
-        to_set, to_unset = compare_aws_tags(current, desired, self.params["purge_tags"])
-        add, remove, key = TAG_CALLS[service]
-        if to_set:
-            self.changes.update(resource, ["tags"], client, service, add, **{key: arn, "Tags": tag_list(to_set)})
-        if to_unset:
-            self.changes.update(resource, ["tags"], client, service, remove, **{key: arn, "TagKeys": to_unset})
-        if not (to_set or to_unset):
-            return current
-        after = dict(desired) if self.params["purge_tags"] else dict(current, **desired)
-        self.changes.note(f"{resource} tags", current, after)
-        return after
+        return dict(desired) if self.params["purge_tags"] else dict(current, **desired)
 
     # --- AUTH secret --------------------------------------------------------
 
-    def describe_secret(self, name):
-        try:
-            return self.sm.describe_secret(aws_retry=True, SecretId=name)
-        except is_boto3_error_code("ResourceNotFoundException"):
-            return None
+    def read_token(self):
+        """The AUTH token (generated in this run or stored), refused when ElastiCache would refuse it."""
+        token = self.secret.value()
+        problem = auth_token_problem(token)
+        if problem:
+            self.fail(
+                f"The AUTH token stored in Secrets Manager secret {self.secret.name} would be rejected by "
+                f"ElastiCache: {problem}. ElastiCache accepts 16-128 letters, digits and {AUTH_TOKEN_SPECIALS}. Put a "
+                "valid token in the secret (or delete the secret so that the module generates one), then run again."
+            )
+        return token
 
-    def read_token(self, name):
-        """The stored AUTH token (read once), refused when ElastiCache would refuse it."""
-        if self._token is None:
-            token = self.sm.get_secret_value(aws_retry=True, SecretId=name).get("SecretString")
-            if isinstance(token, str):
-                self.module.no_log_values.add(token)
-            problem = auth_token_problem(token)
-            if problem:
-                self.fail(
-                    f"The AUTH token stored in Secrets Manager secret {name} would be rejected by ElastiCache: "
-                    f"{problem}. ElastiCache accepts 16-128 letters, digits and {AUTH_TOKEN_SPECIALS}. Put a valid "
-                    f"token in the secret (or delete the secret so that the module generates one), then run again."
-                )
-            self._token = token
-        return self._token
+    def token(self):
+        """The AUTH token to send (None in check mode, where nothing is sent)."""
+        return None if self.module.check_mode else self.read_token()
 
     def check_stored_token(self):
         """Before any ElastiCache call: find the AUTH secret and refuse a stored token AWS would reject.
 
         A token is stored first and reused on every run, so a bad one fails every create or rotation.
         """
-        name = self.params["auth_token_secret_name"]
-        if not name:
+        if self.secret is None:
             return
-        self._secret = self.describe_secret(name)
-        if self._secret is not None and not self._secret.get("DeletedDate"):
-            self.read_token(name)
+        found = self.secret.describe()
+        if found is not None and not found.get("DeletedDate"):
+            self.read_token()
 
     def ensure_secret(self):
-        """The AUTH secret: (arn, token when it was generated now)."""
-        name = self.params["auth_token_secret_name"]
-        if not name:
-            return None, None
-        secret = self.describe_secret(name) if self._secret is _UNREAD else self._secret
-        resource = f"secret {name}"
-        if secret is None:
-            token = generate_auth_token()
-            self.module.no_log_values.add(token)
-            created = self.changes.create(
-                resource,
-                self.sm,
-                "secretsmanager",
-                "create_secret",
-                **_compact(
-                    Name=name,
-                    Description=f"AUTH token of ElastiCache replication group {self.group_id}",
-                    SecretString=token,
-                    # Idempotent: a create retried after a lost answer does not fail on the version it made.
-                    ClientRequestToken=client_token("secretsmanager", name, self.group_id),
-                    KmsKeyId=self.params["auth_token_secret_kms_key_id"],
-                    Tags=tag_list(self.params["tags"]) if self.params["tags"] else None,
-                ),
-            )
-            self.changes.note("auth_secret", None, {"name": name})
-            return (created or {}).get("ARN"), token
-        if secret.get("DeletedDate"):
-            self.changes.update(resource, ["deleted_date"], self.sm, "secretsmanager", "restore_secret", SecretId=name)
-        self.ensure_tags(resource, secret["ARN"], tag_dict(secret.get("Tags")), self.sm, "secretsmanager")
-        return secret["ARN"], None
+        """The AUTH secret: (arn, whether this run creates it with a new token)."""
+        if self.secret is None:
+            return None, False
+        answer = self.secret.ensure(generate_auth_token)
+        return (answer or {}).get("ARN"), self.secret.created
 
     # --- subnet group -------------------------------------------------------
 
@@ -677,11 +641,13 @@ class ReplicationGroupManager:
                 self.ec,
                 "elasticache",
                 "create_cache_subnet_group",
-                **_compact(
-                    CacheSubnetGroupName=name,
-                    CacheSubnetGroupDescription=description,
-                    SubnetIds=subnet_ids,
-                    Tags=tag_list(self.params["tags"]) if self.params["tags"] else None,
+                **scrub_none_parameters(
+                    dict(
+                        CacheSubnetGroupName=name,
+                        CacheSubnetGroupDescription=description,
+                        SubnetIds=subnet_ids,
+                        Tags=tag_list(self.params["tags"]) if self.params["tags"] else None,
+                    )
                 ),
             )
             self.changes.note(resource, None, {"subnet_ids": subnet_ids})
@@ -737,11 +703,13 @@ class ReplicationGroupManager:
                 self.ec,
                 "elasticache",
                 "create_cache_parameter_group",
-                **_compact(
-                    CacheParameterGroupName=name,
-                    CacheParameterGroupFamily=group["family"],
-                    Description=group["description"] or name,
-                    Tags=tag_list(self.params["tags"]) if self.params["tags"] else None,
+                **scrub_none_parameters(
+                    dict(
+                        CacheParameterGroupName=name,
+                        CacheParameterGroupFamily=group["family"],
+                        Description=group["description"] or name,
+                        Tags=tag_list(self.params["tags"]) if self.params["tags"] else None,
+                    )
                 ),
             )
             current = {}
@@ -778,7 +746,7 @@ class ReplicationGroupManager:
             "port": p["port"],
             "transit_encryption": p["transit_encryption"],
             "at_rest_encryption": p["at_rest_encryption"],
-            "kms_key_id": _key_id(p["kms_key_id"]),
+            "kms_key_id": kms_key_id(p["kms_key_id"]),
             "auth_token_enabled": True if p["auth_token_secret_name"] else None,
             "snapshot_retention_limit": p["snapshot_retention_limit"],
             "snapshot_window": p["snapshot_window"],
@@ -789,43 +757,44 @@ class ReplicationGroupManager:
             "cache_subnet_group_name": self.subnet_group_name,
         }
 
-    def create_group(self, token):
+    def create_group(self):
         p = self.params
         if not p["node_type"]:
             self.fail(f"node_type is required to create {self.resource}")
-        if token is None and p["auth_token_secret_name"] and not self.module.check_mode:
-            token = self.read_token(p["auth_token_secret_name"])
+        token = None if self.secret is None else self.token()
         response = self.changes.create(
             self.resource,
             self.ec,
             "elasticache",
             "create_replication_group",
-            **_compact(
-                ReplicationGroupId=self.group_id,
-                ReplicationGroupDescription=p["description"] or self.group_id,
-                Engine=p["engine"] or "redis",
-                EngineVersion=p["engine_version"],
-                CacheNodeType=p["node_type"],
-                ClusterMode="disabled" if p["cluster_mode"] is False else "enabled",
-                NumNodeGroups=p["num_node_groups"],
-                ReplicasPerNodeGroup=p["replicas_per_node_group"],
-                AutomaticFailoverEnabled=p["automatic_failover"],
-                MultiAZEnabled=p["multi_az"],
-                Port=p["port"],
-                TransitEncryptionEnabled=p["transit_encryption"],
-                AtRestEncryptionEnabled=p["at_rest_encryption"],
-                KmsKeyId=p["kms_key_id"],
-                AuthToken=token,
-                CacheParameterGroupName=self.parameter_group_name,
-                CacheSubnetGroupName=self.subnet_group_name,
-                SecurityGroupIds=self.ids("security_group_ids"),
-                SnapshotRetentionLimit=p["snapshot_retention_limit"],
-                SnapshotWindow=p["snapshot_window"],
-                PreferredMaintenanceWindow=p["maintenance_window"],
-                Tags=tag_list(p["tags"]) if p["tags"] else None,
+            **scrub_none_parameters(
+                dict(
+                    ReplicationGroupId=self.group_id,
+                    ReplicationGroupDescription=p["description"] or self.group_id,
+                    Engine=p["engine"] or "redis",
+                    EngineVersion=p["engine_version"],
+                    CacheNodeType=p["node_type"],
+                    ClusterMode="disabled" if p["cluster_mode"] is False else "enabled",
+                    NumNodeGroups=p["num_node_groups"],
+                    ReplicasPerNodeGroup=p["replicas_per_node_group"],
+                    AutomaticFailoverEnabled=p["automatic_failover"],
+                    MultiAZEnabled=p["multi_az"],
+                    Port=p["port"],
+                    TransitEncryptionEnabled=p["transit_encryption"],
+                    AtRestEncryptionEnabled=p["at_rest_encryption"],
+                    KmsKeyId=p["kms_key_id"],
+                    AuthToken=token,
+                    CacheParameterGroupName=self.parameter_group_name,
+                    CacheSubnetGroupName=self.subnet_group_name,
+                    SecurityGroupIds=self.ids("security_group_ids"),
+                    SnapshotRetentionLimit=p["snapshot_retention_limit"],
+                    SnapshotWindow=p["snapshot_window"],
+                    PreferredMaintenanceWindow=p["maintenance_window"],
+                    Tags=tag_list(p["tags"]) if p["tags"] else None,
+                )
             ),
         )
-        self.changes.note(self.resource, None, _compact(**self.desired_view()))
+        self.changes.note(self.resource, None, scrub_none_parameters(self.desired_view()))
         if response is None:
             return None
         group = response["ReplicationGroup"]
@@ -853,21 +822,21 @@ class ReplicationGroupManager:
         found = differences(wanted, actual)
         return {MODIFY_ARGUMENTS[item["path"]]: wanted[item["path"]] for item in found}, changed_attributes(found)
 
-    def update_group(self, group, new_token):
+    def update_group(self, group, secret_created):
         desired = self.desired_view()
         needs_member = any(desired[key] is not None for key in (*MEMBER_ATTRIBUTES, "cache_subnet_group_name"))
         actual = group_view(group, self.describe_member(group) if needs_member else None)
         if _version_matches(desired["engine_version"], actual.get("engine_version")):
             desired["engine_version"] = actual["engine_version"]
+        if same_kms_key(self.params["kms_key_id"], group.get("KmsKeyId")):
+            desired["kms_key_id"] = actual["kms_key_id"]  # the same key named another way (or not named)
         self.check_replacement(desired, actual)
         arguments, attributes = self.modify_arguments(desired, actual)
-        secret_name = self.params["auth_token_secret_name"]
-        rotate = bool(secret_name) and (new_token is not None or not actual["auth_token_enabled"])
+        rotate = self.secret is not None and (secret_created or not actual["auth_token_enabled"])
         if rotate:
             # A new secret for an existing group, or AUTH added: rotate the token in.
             attributes.append("auth_token")
-            token = new_token or (None if self.module.check_mode else self.read_token(secret_name))
-            arguments.update(_compact(AuthToken=token, AuthTokenUpdateStrategy="ROTATE"))
+            arguments.update(scrub_none_parameters({"AuthToken": self.token(), "AuthTokenUpdateStrategy": "ROTATE"}))
         if arguments:
             if group["Status"] != "available" and self.params["wait"] and not self.module.check_mode:
                 group = self.wait_available()
@@ -958,12 +927,12 @@ class ReplicationGroupManager:
             self.fail(f"{self.resource} is being deleted; run again once it is gone")
         self.ensure_subnet_group()
         self.ensure_parameter_group(creating_group=group is None)
-        secret_arn, new_token = self.ensure_secret()
+        secret_arn, secret_created = self.ensure_secret()
         if group is None:
-            group = self.create_group(new_token)
+            group = self.create_group()
             tags = self.params["tags"]
         else:
-            group = self.update_group(group, new_token)
+            group = self.update_group(group, secret_created)
             tags = self.ensure_tags(self.resource, group["ARN"])
         return self.changes.result(**self.outputs(group, secret_arn, tags))
 
@@ -994,7 +963,7 @@ class ReplicationGroupManager:
             self.ec,
             "elasticache",
             "delete_replication_group",
-            **_compact(ReplicationGroupId=self.group_id, FinalSnapshotIdentifier=snapshot),
+            **scrub_none_parameters(dict(ReplicationGroupId=self.group_id, FinalSnapshotIdentifier=snapshot)),
         )
 
     def wait_deleted(self):
@@ -1041,14 +1010,9 @@ class ReplicationGroupManager:
         )
 
     def delete_secret(self):
-        name = self.params["auth_token_secret_name"]
-        if not name:
-            return
-        secret = self.describe_secret(name)
-        if secret is None or secret.get("DeletedDate"):
-            return
-        # Scheduled with Secrets Manager's recovery window: restorable for 30 days.
-        self.changes.delete(f"secret {name}", self.sm, "secretsmanager", "delete_secret", SecretId=name)
+        if self.secret is not None:
+            # Scheduled with Secrets Manager's recovery window: restorable for 30 days.
+            self.secret.delete()
 
 
 def argument_spec():
@@ -1097,12 +1061,7 @@ def argument_spec():
 
 def main():
     module = AnsibleAWSModule(argument_spec=argument_spec(), supports_check_mode=True)
-    manager = ReplicationGroupManager(module)
-    try:
-        result = manager.ensure_present() if module.params["state"] == "present" else manager.ensure_absent()
-    except (BotoCoreError, ClientError) as e:
-        module.fail_json_aws(e, msg=f"Failed to manage {manager.resource}", changes=manager.changes.changes)
-    module.exit_json(**result)
+    run_manager(module, ReplicationGroupManager(module))
 
 
 if __name__ == "__main__":

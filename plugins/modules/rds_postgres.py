@@ -120,6 +120,7 @@ options:
   master_secret_kms_key_id:
     description:
       - KMS key of the secret. Defaults to O(kms_key_id); the account's Secrets Manager key when neither is set.
+      - An existing secret under another key is changed to it (UpdateSecret).
     type: str
   multi_az:
     description: Run the primary as a Multi-AZ deployment.
@@ -313,41 +314,37 @@ final_snapshot_identifier:
   sample: reelle-staging-pg-final-20260102T000000
 """
 
-import contextlib
-import json
-import math
 from datetime import UTC, datetime
 
-with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing botocore
-    from botocore.exceptions import BotoCoreError, ClientError
-
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
+from ansible_collections.amazon.aws.plugins.module_utils.transformation import scrub_none_parameters
 from ansible_collections.reelle.infra.plugins.module_utils.reelle_aws import (
     ChangeSet,
     aws_client,
     changed_attributes,
     differences,
     paginate,
-    poll_seconds,
+    run_manager,
+    same_kms_key,
     tag_dict,
     tag_list,
 )
 from ansible_collections.reelle.infra.plugins.module_utils.reelle_rds import (
-    drop_none,
-    generate_password,
-    same_kms_key,
+    MasterSecret,
+    delete_db_subnet_group,
+    describe_db_subnet_group,
+    describe_or_none,
+    engine_upgrade,
+    ensure_db_subnet_group,
+    parameter_batches,
+    parameter_value,
+    sync_rds_tags,
     version_change,
     version_tuple,
+    wait_for,
 )
 
 ENGINE = "postgres"
-TAG_CALLS = {
-    "rds": ("remove_tags_from_resource", "add_tags_to_resource", "ResourceName"),
-    "secretsmanager": ("untag_resource", "tag_resource", "SecretId"),
-}
-# botocore's RDS waiters (DBInstanceAvailable, DBInstanceDeleted) poll every 30 s.
-WAIT_DELAY = 30
 
 # A new primary gets these when the option is not set (secure defaults).
 CREATE_DEFAULTS = {
@@ -395,12 +392,6 @@ PENDING_KEYS = {
 }
 
 
-def parameter_value(value):
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    return str(value)
-
-
 def instance_view(instance):
     """The attributes we manage, as the API names them, with pending modifications applied."""
     view = {
@@ -441,26 +432,33 @@ class RdsPostgres:
             self.params[option] = [item for item in self.params[option] or [] if item] or None
         self.changes = ChangeSet(module)
         self.rds = aws_client(module, "rds")
-        self.secrets = aws_client(module, "secretsmanager")
         self.identifier = self.params["identifier"]
         self.major = version_tuple(self.params["engine_version"])[:1]
         self.family = f"{ENGINE}{self.major[0]}" if self.major else None
         self.subnet_group_name = self.params["db_subnet_group_name"] or self.identifier
         self.parameter_group_name = self.params["parameter_group_name"] or f"{self.identifier}-{self.family}"
         self.replica_specs = self.params["read_replicas"]
+        self.master = MasterSecret(
+            module,
+            self.changes,
+            aws_client(module, "secretsmanager"),
+            self.params["master_secret_name"],
+            self.params["master_username"] or CREATE_DEFAULTS["MasterUsername"],
+            {
+                "engine": ENGINE,
+                "port": self.params["port"] or 5432,
+                "dbname": self.params["db_name"],
+                "dbInstanceIdentifier": self.identifier,
+            },
+            description=f"Master credentials of the RDS PostgreSQL instance {self.identifier}",
+            kms_key_id=self.params["master_secret_kms_key_id"] or self.params["kms_key_id"],
+            tags=self.params["tags"],
+            purge_tags=self.params["purge_tags"],
+        )
         self.step = "reading the database"
-        self.password = None
         self.touched = []
 
     # --- reads ----------------------------------------------------------------
-
-    def _get_or_none(self, codes, call, **kwargs):
-        try:
-            return call(aws_retry=True, **kwargs)
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in codes:
-                return None
-            raise
 
     def describe_instances(self, identifiers):
         found = paginate(
@@ -471,26 +469,13 @@ class RdsPostgres:
         )
         return {instance["DBInstanceIdentifier"]: instance for instance in found}
 
-    def describe_subnet_group(self):
-        answer = self._get_or_none(
-            ("DBSubnetGroupNotFoundFault",),
-            self.rds.describe_db_subnet_groups,
-            DBSubnetGroupName=self.subnet_group_name,
-        )
-        return ((answer or {}).get("DBSubnetGroups") or [None])[0]
-
     def describe_parameter_group(self):
-        answer = self._get_or_none(
+        answer = describe_or_none(
             ("DBParameterGroupNotFound",),
             self.rds.describe_db_parameter_groups,
             DBParameterGroupName=self.parameter_group_name,
         )
         return ((answer or {}).get("DBParameterGroups") or [None])[0]
-
-    def describe_secret(self):
-        return self._get_or_none(
-            ("ResourceNotFoundException",), self.secrets.describe_secret, SecretId=self.params["master_secret_name"]
-        )
 
     def rds_tags(self, arn):
         return tag_dict(self.rds.list_tags_for_resource(aws_retry=True, ResourceName=arn).get("TagList"))
@@ -502,15 +487,15 @@ class RdsPostgres:
 
     def ensure_present(self):
         instances = self.describe_instances(self.managed_ids())
-        subnet_group = self.describe_subnet_group()
+        subnet_group = describe_db_subnet_group(self.rds, self.subnet_group_name)
         parameter_group = self.describe_parameter_group()
-        secret = self.describe_secret()
+        self.master.describe()
         primary = instances.get(self.identifier)
         self.validate(primary, instances, subnet_group, parameter_group)
 
         self.ensure_subnet_group(subnet_group)
         static_changed = self.ensure_parameter_group(parameter_group)
-        secret = self.ensure_secret(secret, primary)
+        secret = self.ensure_secret(primary)
         self.ensure_primary(primary)
         self.ensure_replicas(primary, instances)
         if static_changed and (primary or instances):
@@ -597,70 +582,36 @@ class RdsPostgres:
                 )
         return problems
 
-    def sync_tags(self, label, service, resource_id, current, desired):
-        """Make the resource's tags the desired ones (None: leave them alone)."""
-        if desired is None:
-            return
-        to_set, to_unset = compare_aws_tags(current, desired, self.params["purge_tags"])
-        if not (to_set or to_unset):
-            return
-        client = self.rds if service == "rds" else self.secrets
-        untag, tag, key = TAG_CALLS[service]
-        self.changes.note(f"{label} tags", current, desired)
+    def sync_tags(self, label, arn, current, desired):
         self.step = f"tagging {label}"
-        if to_unset:
-            self.changes.update(label, ["tags"], client, service, untag, TagKeys=to_unset, **{key: resource_id})
-        if to_set:
-            self.changes.update(label, ["tags"], client, service, tag, Tags=tag_list(to_set), **{key: resource_id})
+        sync_rds_tags(self.changes, self.rds, label, arn, current, desired, self.params["purge_tags"])
+
+    def sync_group_tags(self, label, arn):
+        """A group's tags are read (one call) only when tags are set."""
+        if self.params["tags"] is not None:
+            self.sync_tags(label, arn, self.rds_tags(arn), self.params["tags"])
 
     def ensure_subnet_group(self, actual):
         label = f"db_subnet_group {self.subnet_group_name}"
-        desired = drop_none(
-            {
-                "DBSubnetGroupDescription": self.params["db_subnet_group_description"],
-                "SubnetIds": self.params["subnet_ids"],
-            }
-        )
         self.step = f"ensuring {label}"
-        if actual is None:
-            self.changes.note(label, None, desired)
-            self.changes.create(
-                label,
-                self.rds,
-                "rds",
-                "create_db_subnet_group",
-                DBSubnetGroupName=self.subnet_group_name,
-                DBSubnetGroupDescription=desired.get(
-                    "DBSubnetGroupDescription", f"DB subnet group of {self.identifier}"
-                ),
-                SubnetIds=self.params["subnet_ids"] or [],
-                Tags=tag_list(self.params["tags"]),
-            )
-            return
-        current = {
-            "DBSubnetGroupDescription": actual.get("DBSubnetGroupDescription"),
-            "SubnetIds": [subnet["SubnetIdentifier"] for subnet in actual.get("Subnets", [])],
-        }
-        found = differences(desired, current)
-        if found:
-            self.changes.note(label, current, desired)
-            self.changes.update(
-                label,
-                changed_attributes(found),
-                self.rds,
-                "rds",
-                "modify_db_subnet_group",
-                DBSubnetGroupName=self.subnet_group_name,
-                DBSubnetGroupDescription=desired.get("DBSubnetGroupDescription", current["DBSubnetGroupDescription"]),
-                SubnetIds=desired.get("SubnetIds", current["SubnetIds"]),
-            )
-        if self.params["tags"] is not None:
-            arn = actual["DBSubnetGroupArn"]
-            self.sync_tags(label, "rds", arn, self.rds_tags(arn), self.params["tags"])
+        ensure_db_subnet_group(
+            self.changes,
+            self.rds,
+            label,
+            self.subnet_group_name,
+            actual,
+            self.params["subnet_ids"],
+            f"DB subnet group of {self.identifier}",
+            self.params["tags"],
+            keep_description=self.params["db_subnet_group_description"],
+        )
+        if actual is not None:
+            self.sync_group_tags(label, actual["DBSubnetGroupArn"])
 
     def _modify_parameters(self, label, attributes, values):
-        items = sorted(values.items())
-        for start in range(0, len(items), 20):
+        for parameters in parameter_batches(
+            values, lambda name: "pending-reboot" if name in STATIC_PARAMETERS else "immediate"
+        ):
             self.changes.update(
                 label,
                 attributes,
@@ -668,14 +619,7 @@ class RdsPostgres:
                 "rds",
                 "modify_db_parameter_group",
                 DBParameterGroupName=self.parameter_group_name,
-                Parameters=[
-                    {
-                        "ParameterName": name,
-                        "ParameterValue": value,
-                        "ApplyMethod": "pending-reboot" if name in STATIC_PARAMETERS else "immediate",
-                    }
-                    for name, value in items[start : start + 20]
-                ],
+                Parameters=parameters,
             )
 
     def ensure_parameter_group(self, actual):
@@ -714,86 +658,24 @@ class RdsPostgres:
             if changed:
                 self.changes.note(label, {name: current.get(name) for name in changed}, changed)
                 self._modify_parameters(label, [f"parameters.{name}" for name in sorted(changed)], changed)
-        if self.params["tags"] is not None:
-            arn = actual["DBParameterGroupArn"]
-            self.sync_tags(label, "rds", arn, self.rds_tags(arn), self.params["tags"])
+        self.sync_group_tags(label, actual["DBParameterGroupArn"])
         return set(changed) & STATIC_PARAMETERS
 
-    # --- the master secret ----------------------------------------------------
-
-    def _generate_password(self):
-        return generate_password(self.module, self.secrets)
-
-    def _secret_string(self, password):
-        return json.dumps(
-            {
-                "username": self.params["master_username"] or CREATE_DEFAULTS["MasterUsername"],
-                "password": password,
-                "engine": ENGINE,
-                "port": self.params["port"] or 5432,
-                "dbname": self.params["db_name"],
-                "dbInstanceIdentifier": self.identifier,
-            }
-        )
-
-    def ensure_secret(self, actual, primary):
-        name = self.params["master_secret_name"]
-        label = f"secret {name}"
-        kms = self.params["master_secret_kms_key_id"] or self.params["kms_key_id"]
-        self.step = f"ensuring {label}"
-        if actual is not None and actual.get("DeletedDate"):
-            self.changes.note(label, {"scheduled_for_deletion": True}, {"scheduled_for_deletion": False})
-            self.changes.update(label, ["DeletedDate"], self.secrets, "secretsmanager", "restore_secret", SecretId=name)
-        if actual is None:
-            self.changes.note(label, None, {"name": name, "kms_key_id": kms})
-            if not self.module.check_mode:
-                self.password = self._generate_password()
-            actual = self.changes.create(
-                label,
-                self.secrets,
-                "secretsmanager",
-                "create_secret",
-                Name=name,
-                Description=f"Master credentials of the RDS PostgreSQL instance {self.identifier}",
-                SecretString=self._secret_string(self.password),
-                Tags=tag_list(self.params["tags"]),
-                **drop_none({"KmsKeyId": kms}),
-            )
-            if primary is not None:
-                # The instance runs with a password nobody holds any more: give it the new one.
-                self.changes.update(
-                    f"db_instance {self.identifier}",
-                    ["MasterUserPassword"],
-                    self.rds,
-                    "rds",
-                    "modify_db_instance",
-                    DBInstanceIdentifier=self.identifier,
-                    MasterUserPassword=self.password,
-                    ApplyImmediately=True,
-                )
-            return actual
-        if kms and not same_kms_key(kms, actual.get("KmsKeyId")):
-            self.changes.note(f"{label} kms_key_id", actual.get("KmsKeyId"), kms)
-            self.changes.update(
-                label, ["KmsKeyId"], self.secrets, "secretsmanager", "update_secret", SecretId=name, KmsKeyId=kms
-            )
-        self.sync_tags(label, "secretsmanager", name, tag_dict(actual.get("Tags")), self.params["tags"])
-        return actual
+    def ensure_secret(self, primary):
+        self.step = f"ensuring {self.master.secret.resource}"
+        instance = (f"db_instance {self.identifier}", self.rds, "db_instance", self.identifier)
+        return self.master.ensure(instance if primary is not None else None)
 
     def master_password(self):
-        if self.password is None and not self.module.check_mode:
-            self.step = "reading the master password from the secret"
-            value = self.secrets.get_secret_value(aws_retry=True, SecretId=self.params["master_secret_name"])
-            self.password = json.loads(value["SecretString"])["password"]
-            self.module.no_log_values.add(self.password)
-        return self.password
+        self.step = "reading the master password from the secret"
+        return self.master.password()
 
     # --- instances ------------------------------------------------------------
 
     def shared_desired(self):
         """What the primary and its replicas have in common, as the API names it."""
         params = self.params
-        return drop_none(
+        return scrub_none_parameters(
             {
                 "StorageType": params["storage_type"],
                 "VpcSecurityGroupIds": params["vpc_security_group_ids"],
@@ -809,7 +691,7 @@ class RdsPostgres:
         params = self.params
         return dict(
             self.shared_desired(),
-            **drop_none(
+            **scrub_none_parameters(
                 {
                     "DBInstanceClass": params["instance_class"],
                     "AllocatedStorage": params["allocated_storage"],
@@ -829,7 +711,7 @@ class RdsPostgres:
     def replica_desired(self, spec):
         return dict(
             self.shared_desired(),
-            **drop_none(
+            **scrub_none_parameters(
                 {
                     "DBInstanceClass": spec["instance_class"] or self.params["instance_class"],
                     "MultiAZ": spec["multi_az"],
@@ -848,7 +730,7 @@ class RdsPostgres:
         desired = dict(CREATE_DEFAULTS, **self.primary_desired())
         port = desired.pop("DBPortNumber", None)
         desired.update(
-            drop_none(
+            scrub_none_parameters(
                 {
                     "EngineVersion": params["engine_version"],
                     "StorageEncrypted": params["storage_encrypted"],
@@ -907,15 +789,16 @@ class RdsPostgres:
                 f"{self.identifier} runs PostgreSQL {primary.get('EngineVersion')}, newer than "
                 f"{self.params['engine_version']}; left alone (RDS cannot downgrade)"
             )
-        if change not in ("minor-upgrade", "major-upgrade"):
-            return {}
-        self.changes.note(
-            f"db_instance {self.identifier} engine_version", primary.get("EngineVersion"), self.params["engine_version"]
-        )
-        extra = {"EngineVersion": self.params["engine_version"]}
+        extra = engine_upgrade(self.params["engine_version"], primary.get("EngineVersion"))
+        if extra:
+            self.changes.note(
+                f"db_instance {self.identifier} engine_version",
+                primary.get("EngineVersion"),
+                self.params["engine_version"],
+            )
         if change == "major-upgrade":
             # The new major's parameter group goes with the upgrade.
-            extra.update(AllowMajorVersionUpgrade=True, DBParameterGroupName=self.parameter_group_name)
+            extra["DBParameterGroupName"] = self.parameter_group_name
         return extra
 
     def ensure_primary(self, primary):
@@ -928,13 +811,15 @@ class RdsPostgres:
             desired.pop("DBParameterGroupName")
         self.modify_instance(self.identifier, primary, desired, extra)
         label = f"db_instance {self.identifier}"
-        self.sync_tags(label, "rds", primary["DBInstanceArn"], tag_dict(primary.get("TagList")), self.primary_tags())
+        self.sync_tags(label, primary["DBInstanceArn"], tag_dict(primary.get("TagList")), self.primary_tags())
 
     def create_replica(self, spec):
         label = f"db_instance {spec['identifier']}"
         desired = dict(
             self.replica_desired(spec),
-            **drop_none({"AvailabilityZone": spec["availability_zone"], "DBSubnetGroupName": self.subnet_group_name}),
+            **scrub_none_parameters(
+                {"AvailabilityZone": spec["availability_zone"], "DBSubnetGroupName": self.subnet_group_name}
+            ),
         )
         self.changes.note(label, None, dict(desired, SourceDBInstanceIdentifier=self.identifier))
         self.wait_for(self.identifier)  # a replica needs an available source
@@ -970,9 +855,7 @@ class RdsPostgres:
                 continue
             label = f"db_instance {spec['identifier']}"
             self.modify_instance(spec["identifier"], replica, self.replica_desired(spec))
-            self.sync_tags(
-                label, "rds", replica["DBInstanceArn"], tag_dict(replica.get("TagList")), self.params["tags"]
-            )
+            self.sync_tags(label, replica["DBInstanceArn"], tag_dict(replica.get("TagList")), self.params["tags"])
         if self.params["purge_read_replicas"]:
             for identifier, replica in self.unlisted_replicas(primary, instances).items():
                 self.delete_instance(identifier, None, replica)
@@ -984,9 +867,7 @@ class RdsPostgres:
         if self.module.check_mode:
             return
         self.step = f"waiting for {identifier} ({waiter})"
-        delay = poll_seconds(WAIT_DELAY)
-        config = {"Delay": delay, "MaxAttempts": max(1, math.ceil(self.params["wait_timeout"] / delay))}
-        self.rds.get_waiter(waiter).wait(DBInstanceIdentifier=identifier, WaiterConfig=config)
+        wait_for(self.rds, waiter, self.params["wait_timeout"], DBInstanceIdentifier=identifier)
 
     def wait_available(self):
         if self.params["wait"]:
@@ -1061,26 +942,12 @@ class RdsPostgres:
                 "delete_db_parameter_group",
                 DBParameterGroupName=self.parameter_group_name,
             )
-        if self.describe_subnet_group() is not None:
-            self.step = f"deleting db_subnet_group {self.subnet_group_name}"
-            self.changes.delete(
-                f"db_subnet_group {self.subnet_group_name}",
-                self.rds,
-                "rds",
-                "delete_db_subnet_group",
-                DBSubnetGroupName=self.subnet_group_name,
-            )
-        secret = self.describe_secret()
-        if secret is not None and not secret.get("DeletedDate"):
-            self.step = f"scheduling the deletion of secret {self.params['master_secret_name']}"
-            self.changes.delete(
-                f"secret {self.params['master_secret_name']}",
-                self.secrets,
-                "secretsmanager",
-                "delete_secret",
-                SecretId=self.params["master_secret_name"],
-                RecoveryWindowInDays=self.params["secret_recovery_window_days"],
-            )
+        self.step = f"deleting db_subnet_group {self.subnet_group_name}"
+        delete_db_subnet_group(
+            self.changes, self.rds, f"db_subnet_group {self.subnet_group_name}", self.subnet_group_name
+        )
+        self.step = f"scheduling the deletion of {self.master.secret.resource}"
+        self.master.delete(self.params["secret_recovery_window_days"])
 
     # --- results --------------------------------------------------------------
 
@@ -1169,12 +1036,7 @@ def argument_spec():
 
 def main():
     module = AnsibleAWSModule(argument_spec=argument_spec(), supports_check_mode=True)
-    manager = RdsPostgres(module)
-    try:
-        result = manager.ensure_present() if module.params["state"] == "present" else manager.ensure_absent()
-    except (BotoCoreError, ClientError) as error:
-        module.fail_json_aws(error, msg=f"Failed {manager.step}")
-    module.exit_json(**result)
+    run_manager(module, RdsPostgres(module))
 
 
 if __name__ == "__main__":

@@ -302,38 +302,6 @@ def test_a_secret_scheduled_for_deletion_is_restored(capsys, upstream):
     assert "DeletedDate" not in boto3.client("secretsmanager").describe_secret(SecretId=SECRET)
 
 
-@pytest.mark.parametrize(
-    ("desired", "actual", "change"),
-    [
-        ("15", "15", None),
-        ("15", "15.7", None),
-        ("15.7", "15.7", None),
-        ("15.8", "15.7", "minor-upgrade"),
-        ("15.6", "15.7", "newer"),
-        ("16", "15.7", "major-upgrade"),
-        ("14", "15.7", "downgrade"),
-    ],
-)
-def test_version_change(desired, actual, change):
-    assert rds_postgres.version_change(desired, actual) == change
-
-
-@pytest.mark.parametrize(
-    ("desired", "actual", "same"),
-    [
-        (None, "arn:aws:kms:us-east-1:1:key/abc", True),
-        ("arn:aws:kms:us-east-1:1:key/abc", "arn:aws:kms:us-east-1:1:key/abc", True),
-        ("abc", "arn:aws:kms:us-east-1:1:key/abc", True),
-        ("arn:aws:kms:us-east-1:1:key/abc", "abc", True),
-        ("alias/aws/rds", "arn:aws:kms:us-east-1:1:key/abc", True),
-        ("arn:aws:kms:us-east-1:1:key/xyz", "arn:aws:kms:us-east-1:1:key/abc", False),
-        ("abc", None, False),
-    ],
-)
-def test_same_kms_key(desired, actual, same):
-    assert rds_postgres.same_kms_key(desired, actual) is same
-
-
 # --- request shapes (botocore's Stubber validates them against the service model) ----------
 
 
@@ -358,7 +326,9 @@ def stubbed(monkeypatch):
             client = boto3.client(service, region_name="us-east-1")
             stubs[name] = Stubber(client)
             stubs[name].activate()
-            setattr(manager, name, RetryingBotoClientWrapper(client, RETRY))
+            stubs[name].client = RetryingBotoClientWrapper(client, RETRY)
+        manager.rds = stubs["rds"].client
+        manager.master.secret.client = stubs["secrets"].client
         return manager, stubs
 
     return make
@@ -413,6 +383,9 @@ def test_secret_and_primary_creation_request_shapes(stubbed):
             "db_name": "app",
         }
     )
+    stubs["secrets"].add_client_error(
+        "describe_secret", "ResourceNotFoundException", expected_params={"SecretId": SECRET}
+    )
     stubs["secrets"].add_response(
         "get_random_password",
         {"RandomPassword": "p" * 32},
@@ -423,9 +396,18 @@ def test_secret_and_primary_creation_request_shapes(stubbed):
         {"ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:x", "Name": SECRET},
         {
             "Name": SECRET,
-            "Description": ANY,
-            "SecretString": ANY,
-            "Tags": [],
+            "Description": f"Master credentials of the RDS PostgreSQL instance {PRIMARY}",
+            "SecretString": json.dumps(
+                {
+                    "username": "app_admin",
+                    "password": "p" * 32,
+                    "engine": "postgres",
+                    "port": 5432,
+                    "dbname": "app",
+                    "dbInstanceIdentifier": PRIMARY,
+                }
+            ),
+            "ClientRequestToken": ANY,
             "KmsKeyId": "arn:aws:kms:us-east-1:123456789012:key/abc",
         },
     )
@@ -452,7 +434,7 @@ def test_secret_and_primary_creation_request_shapes(stubbed):
             "Tags": [],
         },
     )
-    manager.ensure_secret(None, None)
+    manager.ensure_secret(None)
     manager.create_primary()
     assert "p" * 32 in manager.module.no_log_values
     stubs["secrets"].assert_no_pending_responses()
