@@ -557,15 +557,19 @@ class ChangeSet:
         return result
 
 
-def sync_tags(changes, resource, current, desired, purge, tag, untag):
+def sync_tags(changes, resource, current, desired, purge, tag, untag, note=False):
     """Reconcile a resource's tags through the ChangeSet.
 
     current/desired are dicts (desired None leaves tags alone); tag(to_set) and
     untag(keys) return the (client, service, operation, kwargs) of the call.
+    Plan rows name each key (``tags.<key>``); with ``note`` the tags also go
+    into --diff (``<resource> tags``) when they change.
     """
     if desired is None or current is None:
         return
     to_set, to_unset = compare_aws_tags(current, desired, purge)
+    if note and (to_set or to_unset):
+        changes.note(f"{resource} tags", current, desired)
     if to_set:
         client, service, operation, kwargs = tag(to_set)
         changes.update(resource, [f"tags.{key}" for key in sorted(to_set)], client, service, operation, **kwargs)

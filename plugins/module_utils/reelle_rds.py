@@ -27,12 +27,12 @@ from ansible_collections.amazon.aws.plugins.module_utils.transformation import s
 from ansible_collections.reelle.infra.plugins.module_utils.reelle_aws import (
     changed_attributes,
     differences,
+    sync_tags,
     tag_list,
 )
 from ansible_collections.reelle.infra.plugins.module_utils.reelle_secrets import (
     OwnedSecret,
     generate_password,
-    sync_tags_noted,
 )
 from ansible_collections.reelle.infra.plugins.module_utils.reelle_waiters import wait_for as _wait_for
 
@@ -115,7 +115,7 @@ def sync_rds_tags(changes, client, label, arn, current, desired, purge):
     """Keep an RDS resource's tags (current and desired as dicts; desired None leaves them alone)."""
     if arn is None:
         return
-    sync_tags_noted(
+    sync_tags(
         changes,
         label,
         current,
@@ -123,6 +123,7 @@ def sync_rds_tags(changes, client, label, arn, current, desired, purge):
         purge,
         lambda to_set: (client, "rds", "add_tags_to_resource", {"ResourceName": arn, "Tags": tag_list(to_set)}),
         lambda keys: (client, "rds", "remove_tags_from_resource", {"ResourceName": arn, "TagKeys": keys}),
+        note=True,
     )
 
 

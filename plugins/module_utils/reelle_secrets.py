@@ -63,7 +63,7 @@ replica_regions=None, tags=None, purge_tags=True, kept=("kms_key_id",))``
     A password from GetRandomPassword (letters and digits: safe in connection
     strings), registered in ``no_log_values``.
 
-``sync_tags_noted(changes, resource, current, desired, purge, tag, untag)``
+``sync_tags(..., note=True)`` (reelle_aws)
     reelle_aws's ``sync_tags``, and the tags before/after in --diff when they change.
 """
 
@@ -91,14 +91,6 @@ def generate_password(module, client, length=PASSWORD_LENGTH):
     password = answer["RandomPassword"]
     module.no_log_values.add(password)
     return password
-
-
-def sync_tags_noted(changes, resource, current, desired, purge, tag, untag):
-    """reelle_aws's sync_tags, and the tags in --diff (``<resource> tags``) when they change."""
-    made = len(changes.changes)
-    sync_tags(changes, resource, current, desired, purge, tag, untag)
-    if len(changes.changes) > made:
-        changes.note(f"{resource} tags", current, desired)
 
 
 def replica_arn(arn, region):
@@ -195,7 +187,7 @@ class OwnedSecret:
             self._update(["deleted_date"], "restore_secret")
         self.ensure_settings(actual)
         self.ensure_replicas(actual)
-        sync_tags_noted(
+        sync_tags(
             self.changes,
             self.resource,
             tag_dict(actual.get("Tags")),
@@ -203,6 +195,7 @@ class OwnedSecret:
             self.purge_tags,
             lambda to_set: (self.client, SERVICE, "tag_resource", {"SecretId": self.name, "Tags": tag_list(to_set)}),
             lambda keys: (self.client, SERVICE, "untag_resource", {"SecretId": self.name, "TagKeys": keys}),
+            note=True,
         )
         return actual
 

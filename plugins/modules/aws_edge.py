@@ -487,10 +487,7 @@ class EdgeManager:
 
     def reconcile_tags(self, resource, current, desired, tag, untag):
         """The shared sync_tags (desired None leaves tags alone), and the tags in --diff when they change."""
-        made = len(self.changes.changes)
-        sync_tags(self.changes, resource, current, desired, self.params["purge_tags"], tag, untag)
-        if len(self.changes.changes) > made:
-            self.changes.note(f"{resource} tags", current, desired)
+        sync_tags(self.changes, resource, current, desired, self.params["purge_tags"], tag, untag, note=True)
 
     # --- validation ---------------------------------------------------------
 

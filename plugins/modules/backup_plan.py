@@ -245,10 +245,10 @@ from ansible_collections.reelle.infra.plugins.module_utils.reelle_aws import (
     run_manager,
     same_kms_key,
     snake,
+    sync_tags,
     tag_dict,
     tag_list,
 )
-from ansible_collections.reelle.infra.plugins.module_utils.reelle_secrets import sync_tags_noted
 
 # The AWS managed policy of AWS Backup's service role; its ARN names the region's partition.
 BACKUP_POLICY = "policy/service-role/AWSBackupServiceRolePolicyForBackup"
@@ -398,7 +398,7 @@ class BackupPlanManager:
         """Keep a vault's or plan's tags at `tags` (read only when tags are set)."""
         if self.params["tags"] is None or arn is None:
             return
-        sync_tags_noted(
+        sync_tags(
             self.changes,
             resource,
             self.backup.list_tags(aws_retry=True, ResourceArn=arn).get("Tags") or {},
@@ -406,6 +406,7 @@ class BackupPlanManager:
             self.params["purge_tags"],
             lambda to_set: (self.backup, "backup", "tag_resource", {"ResourceArn": arn, "Tags": to_set}),
             lambda keys: (self.backup, "backup", "untag_resource", {"ResourceArn": arn, "TagKeyList": keys}),
+            note=True,
         )
 
     # --- vault --------------------------------------------------------------
@@ -477,7 +478,7 @@ class BackupPlanManager:
         attached = paginate(self.iam, "list_attached_role_policies", "AttachedPolicies", RoleName=name)
         if self.policy_arn not in [policy["PolicyArn"] for policy in attached]:
             self.attach_backup_policy(resource, name)
-        sync_tags_noted(
+        sync_tags(
             self.changes,
             resource,
             tag_dict(role.get("Tags")),
@@ -485,6 +486,7 @@ class BackupPlanManager:
             self.params["purge_tags"],
             lambda to_set: (self.iam, "iam", "tag_role", {"RoleName": name, "Tags": tag_list(to_set)}),
             lambda keys: (self.iam, "iam", "untag_role", {"RoleName": name, "TagKeys": keys}),
+            note=True,
         )
         return role["Arn"]
 

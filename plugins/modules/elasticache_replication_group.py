@@ -315,10 +315,11 @@ from ansible_collections.reelle.infra.plugins.module_utils.reelle_aws import (
     run_manager,
     same_kms_key,
     snake,
+    sync_tags,
     tag_dict,
     tag_list,
 )
-from ansible_collections.reelle.infra.plugins.module_utils.reelle_secrets import OwnedSecret, sync_tags_noted
+from ansible_collections.reelle.infra.plugins.module_utils.reelle_secrets import OwnedSecret
 
 GROUP_ID = re.compile(r"^[A-Za-z](?!.*--)[A-Za-z0-9-]{0,39}(?<!-)$")
 POLL_SECONDS = 15
@@ -565,7 +566,7 @@ class ReplicationGroupManager:
             return None
         current = self.list_tags(arn)
         made = len(self.changes.changes)
-        sync_tags_noted(
+        sync_tags(
             self.changes,
             resource,
             current,
@@ -578,6 +579,7 @@ class ReplicationGroupManager:
                 {"ResourceName": arn, "Tags": tag_list(to_set)},
             ),
             lambda keys: (self.ec, "elasticache", "remove_tags_from_resource", {"ResourceName": arn, "TagKeys": keys}),
+            note=True,
         )
         if len(self.changes.changes) == made:
             return current

@@ -7,12 +7,11 @@ import types
 import boto3
 import pytest
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
-from ansible_collections.reelle.infra.plugins.module_utils.reelle_aws import RETRY, ChangeSet, client_token
+from ansible_collections.reelle.infra.plugins.module_utils.reelle_aws import RETRY, ChangeSet, client_token, sync_tags
 from ansible_collections.reelle.infra.plugins.module_utils.reelle_secrets import (
     OwnedSecret,
     generate_password,
     replica_arn,
-    sync_tags_noted,
 )
 from botocore.stub import ANY, Stubber
 
@@ -292,7 +291,7 @@ def test_replica_arns_name_the_replica_regions():
     assert replica_arn(gov, "us-gov-east-1") == "arn:aws-us-gov:secretsmanager:us-gov-east-1:123456789012:secret:x-AbC"
 
 
-def test_sync_tags_noted_shows_the_tags_only_when_they_change():
+def test_sync_tags_with_note_shows_the_tags_only_when_they_change():
     changes = ChangeSet(fake_module(check_mode=True))
 
     def tag(to_set):
@@ -301,9 +300,9 @@ def test_sync_tags_noted_shows_the_tags_only_when_they_change():
     def untag(keys):
         return None, "svc", "untag", {"Keys": keys}
 
-    sync_tags_noted(changes, "thing", {"a": "1"}, {"a": "1"}, True, tag, untag)
+    sync_tags(changes, "thing", {"a": "1"}, {"a": "1"}, True, tag, untag, note=True)
     assert changes.changes == [] and changes.after == {}
-    sync_tags_noted(changes, "thing", {"a": "1"}, {"a": "2"}, True, tag, untag)
+    sync_tags(changes, "thing", {"a": "1"}, {"a": "2"}, True, tag, untag, note=True)
     assert rows(changes) == [("update", "thing", ["tags.a"])]
     assert (changes.before["thing tags"], changes.after["thing tags"]) == ({"a": "1"}, {"a": "2"})
 
