@@ -1,14 +1,21 @@
 # -*- coding: utf-8 -*-
 # Copyright: the reelle infrastructure authors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""IAM roles as this project's modules converge them, through the ChangeSet.
+"""IAM roles and instance profiles as this project's modules converge them, through the ChangeSet.
 
-One role: its trust policy (compared with ``same_policy``, so IAM's rewrites of a
-stored document are no change), description, maximum session duration,
-attached managed policies, inline policies and tags. Options left unset (None)
-leave the role's matching attribute alone. IAM is eventually consistent: the
-clients of ``aws_client`` retry a call naming a role just created
-(``NoSuchEntity``) for up to two minutes.
+One role (``IamRoles``): its trust policy (compared with ``same_policy``, so
+IAM's rewrites of a stored document are no change), description, maximum
+session duration, attached managed policies, inline policies and tags. Options
+left unset (None) leave the role's matching attribute alone.
+
+One instance profile (``InstanceProfiles``): the profile, the one role it
+holds, and its tags.
+
+IAM is eventually consistent: the clients of ``aws_client`` retry a call naming
+a role or profile just created (``NoSuchEntity``) for up to two minutes, and so
+do EC2 and Auto Scaling calls that name an instance profile they cannot see yet
+(reelle_aws's PROPAGATION_ERRORS): make those calls through the ChangeSet (or
+with ``aws_retry=True``).
 """
 
 import json
@@ -40,6 +47,14 @@ def find_role(iam, name):
     """The role (GetRole), or None when there is none."""
     try:
         return iam.get_role(aws_retry=True, RoleName=name)["Role"]
+    except is_boto3_error_code("NoSuchEntity"):
+        return None
+
+
+def find_instance_profile(iam, name):
+    """The instance profile (GetInstanceProfile: its Roles and Tags), or None when there is none."""
+    try:
+        return iam.get_instance_profile(aws_retry=True, InstanceProfileName=name)["InstanceProfile"]
     except is_boto3_error_code("NoSuchEntity"):
         return None
 
@@ -238,3 +253,89 @@ class IamRoles:
                 RoleName=name,
                 InstanceProfileName=profile["InstanceProfileName"],
             )
+
+
+class InstanceProfiles:
+    """Creates, converges and deletes IAM instance profiles; every mutation goes through ``changes``.
+
+    A profile holds one role (IAM allows no more): ``ensure`` puts the given
+    role in it, taking out any other. ``tags`` (a dict; None leaves them alone)
+    are set at creation and kept after, exactly with ``purge_tags`` (C(aws:) ones
+    aside). Plan rows name the resource ``iam instance profile <name>``; their
+    attributes are ``roles`` and ``tags.<key>``.
+    """
+
+    def __init__(self, changes, iam, purge_tags=True):
+        self.changes = changes
+        self.module = changes.module
+        self.iam = iam
+        self.purge_tags = purge_tags
+
+    def ensure(self, name, role_name, tags=None, path=None):
+        """The profile as found or created (GetInstanceProfile's or CreateInstanceProfile's), None in check mode."""
+        label = f"iam instance profile {name}"
+        profile = find_instance_profile(self.iam, name)
+        if profile is None:
+            return self.create(name, role_name, tags, path, label)
+        roles = sorted(role["RoleName"] for role in profile.get("Roles") or [])
+        if roles != [role_name]:
+            self.changes.note(label, {"roles": roles}, {"roles": [role_name]})
+            for other in roles:
+                if other != role_name:
+                    self.update(label, "remove_role_from_instance_profile", name, other)
+            if role_name not in roles:
+                self.update(label, "add_role_to_instance_profile", name, role_name)
+        sync_tags(
+            self.changes,
+            label,
+            tag_dict(profile.get("Tags")),
+            tags,
+            self.purge_tags,
+            lambda to_set: (
+                self.iam,
+                "iam",
+                "tag_instance_profile",
+                {"InstanceProfileName": name, "Tags": tag_list(to_set)},
+            ),
+            lambda keys: (
+                self.iam,
+                "iam",
+                "untag_instance_profile",
+                {"InstanceProfileName": name, "TagKeys": sorted(keys)},
+            ),
+            note=True,
+        )
+        return profile
+
+    def update(self, label, operation, name, role_name):
+        """A plan row ``roles`` for adding or removing a role."""
+        self.changes.update(label, ["roles"], self.iam, "iam", operation, InstanceProfileName=name, RoleName=role_name)
+
+    def call(self, operation, name, role_name):
+        """Adding or removing a role as part of the create or delete row (no row; not in check mode: the caller's)."""
+        self.changes.call(self.iam, "iam", operation, InstanceProfileName=name, RoleName=role_name)
+
+    def create(self, name, role_name, tags, path, label):
+        kwargs = scrub_none_parameters(
+            {"InstanceProfileName": name, "Path": path, "Tags": tag_list(tags) if tags else None}
+        )
+        self.changes.note(label, None, {"roles": [role_name]})
+        created = self.changes.create(label, self.iam, "iam", "create_instance_profile", **kwargs)
+        if created is None:
+            return None
+        # Part of the create row. IAM may not see the new profile (or a role made just before) yet:
+        # the client retries NoSuchEntity.
+        self.call("add_role_to_instance_profile", name, role_name)
+        return created["InstanceProfile"]
+
+    def delete(self, name):
+        """Delete the profile if it exists: its roles are taken out first (not in check mode), as IAM requires."""
+        profile = find_instance_profile(self.iam, name)
+        if profile is None:
+            return
+        label = f"iam instance profile {name}"
+        if not self.module.check_mode:
+            for role in profile.get("Roles") or []:
+                self.call("remove_role_from_instance_profile", name, role["RoleName"])
+        self.changes.delete(label, self.iam, "iam", "delete_instance_profile", InstanceProfileName=name)
+        self.changes.note(label, {"roles": sorted(role["RoleName"] for role in profile.get("Roles") or [])}, None)

@@ -524,9 +524,7 @@ from ansible_collections.reelle.infra.plugins.module_utils.reelle_aws import (
     on_emulator,
     paginate,
     run_manager,
-    same_kms_key,
     sync_tags,
-    tag_dict,
     tag_list,
 )
 from ansible_collections.reelle.infra.plugins.module_utils.reelle_ecs import (
@@ -539,6 +537,8 @@ from ansible_collections.reelle.infra.plugins.module_utils.reelle_ecs import (
 )
 from ansible_collections.reelle.infra.plugins.module_utils.reelle_ecs import strategy_problem as aws_strategy_problem
 from ansible_collections.reelle.infra.plugins.module_utils.reelle_logs import LogGroup
+from ansible_collections.reelle.infra.plugins.module_utils.reelle_secrets import OwnedSecret
+from ansible_collections.reelle.infra.plugins.module_utils.reelle_waiters import wait_for
 
 SCALABLE_DIMENSION = "ecs:service:DesiredCount"
 
@@ -777,10 +777,6 @@ def primary_deployment(service):
     return None
 
 
-# Secrets (moving to module_utils/reelle_secrets.py) calls the shared KMS key rule by this name.
-same_key = same_kms_key
-
-
 # --- the parts of a deployment ------------------------------------------------
 
 
@@ -830,76 +826,31 @@ class Logs(Part):
 
 
 class Secrets(Part):
-    """Secrets Manager secrets the containers read; values never leave the module."""
+    """Secrets Manager secrets the containers read, each a reelle_secrets OwnedSecret; values never leave the module."""
 
     def ensure_present(self):
+        """Name -> ARN of each secret (None for one that would be created in check mode)."""
         return {spec["name"]: self._ensure(spec) for spec in self.params.get("secrets") or []}
 
-    def _describe(self, name):
-        try:
-            return self.client("secretsmanager").describe_secret(SecretId=name, aws_retry=True)
-        except is_boto3_error_code("ResourceNotFoundException"):
-            return None
-
     def _ensure(self, spec):
-        client = self.client("secretsmanager")
-        name = spec["name"]
-        resource = f"secret {name}"
-        actual = self._describe(name)
-        if actual is None:
-            value = spec.get("value") or pysecrets.token_urlsafe(32)
-            self.module.no_log_values.add(value)
-            kwargs = {
-                "Name": name,
-                "SecretString": value,
-                # Idempotent create: a retry after a lost answer does not fail on the version it made.
-                "ClientRequestToken": client_token("secretsmanager", name),
-                "Description": spec.get("description"),
-                "KmsKeyId": spec.get("kms_key_id"),
-                "Tags": tag_list(self.tags) if self.tags else None,
-            }
-            created = self.changes.create(resource, client, "secretsmanager", "create_secret", **compact(kwargs))
-            self.changes.note(f"secret {name}", None, {"name": name, "value": "(hidden)"})
-            return (created or {}).get("ARN")
-        if actual.get("DeletedDate"):
-            self.changes.update(resource, ["deleted_date"], client, "secretsmanager", "restore_secret", SecretId=name)
-        self._update(spec, actual)
-        sync_tags(
+        secret = OwnedSecret(
+            self.module,
             self.changes,
-            resource,
-            tag_dict(actual.get("Tags")),
-            self.tags,
-            self.purge_tags,
-            lambda add: (client, "secretsmanager", "tag_resource", {"SecretId": name, "Tags": tag_list(add)}),
-            lambda keys: (client, "secretsmanager", "untag_resource", {"SecretId": name, "TagKeys": keys}),
+            self.client("secretsmanager"),
+            spec["name"],
+            description=spec.get("description"),
+            kms_key_id=spec.get("kms_key_id"),
+            tags=self.tags,
+            purge_tags=self.purge_tags,
+            kept=("description", "kms_key_id"),
         )
-        return actual["ARN"]
-
-    def _update(self, spec, actual):
-        client = self.client("secretsmanager")
-        name = spec["name"]
-        resource = f"secret {name}"
-        wanted = compact({"Description": spec.get("description"), "KmsKeyId": spec.get("kms_key_id")})
-        if "KmsKeyId" in wanted and same_key(wanted["KmsKeyId"], actual.get("KmsKeyId")):
-            del wanted["KmsKeyId"]
-        found = differences(wanted, actual)
-        if found:
-            self.changes.update(
-                resource, changed_attributes(found), client, "secretsmanager", "update_secret", SecretId=name, **wanted
-            )
-        if spec.get("value"):
-            current = client.get_secret_value(SecretId=name, aws_retry=True).get("SecretString")
-            if current != spec["value"]:
-                self.changes.note(f"secret {name}", {"value": "(hidden)"}, {"value": "(hidden, changed)"})
-                self.changes.update(
-                    resource,
-                    ["value"],
-                    client,
-                    "secretsmanager",
-                    "put_secret_value",
-                    SecretId=name,
-                    SecretString=spec["value"],
-                )
+        value = spec.get("value")
+        # Created with the given value, or a random placeholder (made only when the create is, never in check mode).
+        answer = secret.ensure(lambda: value or pysecrets.token_urlsafe(32))
+        if value and not secret.created:
+            # A given value is kept in sync; a placeholder is never overwritten.
+            secret.ensure_value(value)
+        return (answer or {}).get("ARN")
 
 
 class TaskDefinition(Part):
@@ -1148,11 +1099,7 @@ class Service(Part):
         if deleted is not None:
             # The cluster can only go once the service has drained: poll for INACTIVE.
             delay = max(self.params["wait_delay"], 1)
-            ecs.get_waiter("services_inactive").wait(
-                cluster=cluster,
-                services=[name],
-                WaiterConfig={"Delay": delay, "MaxAttempts": max(self.params["wait_timeout"] // delay, 1)},
-            )
+            wait_for(ecs, "services_inactive", self.params["wait_timeout"], delay, cluster=cluster, services=[name])
 
 
 class Autoscaling(Part):

@@ -35,10 +35,10 @@ description:
   - The cluster is created when it does not exist (name, tags, capacity providers); its other settings
     (Container Insights) and tags belong to M(reelle.infra.ecs_deploy).
   - The group's desired capacity is set on creation; afterwards ECS managed scaling owns it.
-  - The IAM role, instance profile and launch template get O(tags) when created; tags of the group and
-    the capacity provider are reconciled every run.
-  - A no-op run makes 7 read calls - SSM C(GetParameter), IAM C(GetInstanceProfile)
-    and C(ListAttachedRolePolicies), EC2 C(DescribeLaunchTemplateVersions), Auto Scaling
+  - The launch template gets O(tags) when created; tags of the IAM role, the instance profile, the group and
+    the capacity provider are reconciled every run. The role's trust policy (EC2) and description are kept too.
+  - A no-op run makes 8 read calls - SSM C(GetParameter), IAM C(GetRole), C(ListAttachedRolePolicies)
+    and C(GetInstanceProfile), EC2 C(DescribeLaunchTemplateVersions), Auto Scaling
     C(DescribeAutoScalingGroups), ECS C(DescribeCapacityProviders) and C(DescribeClusters).
   - O(state=absent) takes the provider out of the cluster's providers and strategy, then deletes the
     capacity provider, the group (forced, its instances terminate), the launch template, the instance
@@ -110,7 +110,9 @@ options:
     type: dict
     default: {}
   managed_policy_arns:
-    description: Managed policies of the instance role besides C(AmazonEC2ContainerServiceforEC2Role).
+    description:
+      - Managed policies of the instance role besides C(AmazonEC2ContainerServiceforEC2Role).
+      - Attached when missing; a policy no longer listed (or attached to the role elsewhere) stays attached.
     type: list
     elements: str
     default: []
@@ -181,7 +183,7 @@ options:
     type: dict
     aliases: [resource_tags]
   purge_tags:
-    description: Remove tags of the group and capacity provider not listed in O(tags).
+    description: Remove tags of the role, instance profile, group and capacity provider not listed in O(tags).
     type: bool
     default: true
 extends_documentation_fragment:
@@ -289,7 +291,6 @@ diff:
 """
 
 import base64
-import json
 
 try:
     from botocore.exceptions import BotoCoreError, ClientError
@@ -306,13 +307,13 @@ from ansible_collections.reelle.infra.plugins.module_utils.reelle_aws import (
     changed_attributes,
     client_token,
     differences,
-    paginate,
     partition_for,
     run_manager,
     sync_tags,
     tag_dict,
     tag_list,
 )
+from ansible_collections.reelle.infra.plugins.module_utils.reelle_ec2 import tag_specifications
 from ansible_collections.reelle.infra.plugins.module_utils.reelle_ecs import (
     FARGATE_PROVIDERS,
     EcsCluster,
@@ -321,6 +322,7 @@ from ansible_collections.reelle.infra.plugins.module_utils.reelle_ecs import (
     sync_ecs_tags,
 )
 from ansible_collections.reelle.infra.plugins.module_utils.reelle_ecs import strategy_problem as aws_strategy_problem
+from ansible_collections.reelle.infra.plugins.module_utils.reelle_iam import IamRoles, InstanceProfiles
 
 # The AWS managed policy of ECS container instances; its ARN is in the region's partition
 # (arn:aws-cn:iam::aws:policy/... in China, arn:aws-us-gov:... in GovCloud).
@@ -433,84 +435,27 @@ class Ec2CapacityManager:
     # -- IAM: role + instance profile
 
     def ensure_role(self):
-        iam = self.client("iam")
-        resource = f"iam role {self.role_name}"
-        policies = [self.instance_policy_arn(), *self.params["managed_policy_arns"]]
-        profile = self._instance_profile()
-        roles = (profile or {}).get("Roles", [])
-        role = next((item for item in roles if item["RoleName"] == self.role_name), None)
-        if role is None:
-            role = self._role()
-        tags = tag_list(self.tags) or None
-        if role is None:
-            kwargs = {"RoleName": self.role_name, "AssumeRolePolicyDocument": json.dumps(ASSUME_EC2)}
-            kwargs["Description"] = f"ECS container instances of {self.params['cluster']}"
-            if tags:
-                kwargs["Tags"] = tags
-            made = self.changes.create(resource, iam, "iam", "create_role", **kwargs)
-            role = (made or {}).get("Role")
-            attached = []
-        else:
-            attached = [item["PolicyArn"] for item in self._attached_policies()]
-        for policy_arn in policies:
-            if policy_arn not in attached:
-                self.changes.update(
-                    resource,
-                    [f"policies.{policy_arn.split('/')[-1]}"],
-                    iam,
-                    "iam",
-                    "attach_role_policy",
-                    RoleName=self.role_name,
-                    PolicyArn=policy_arn,
-                )
-        profile_resource = f"iam instance profile {self.role_name}"
-        if profile is None:
-            kwargs = {"InstanceProfileName": self.role_name}
-            if tags:
-                kwargs["Tags"] = tags
-            self.changes.create(profile_resource, iam, "iam", "create_instance_profile", **kwargs)
-        if not any(item["RoleName"] == self.role_name for item in roles):
-            for other in roles:
-                self.changes.update(
-                    profile_resource,
-                    ["roles"],
-                    iam,
-                    "iam",
-                    "remove_role_from_instance_profile",
-                    InstanceProfileName=self.role_name,
-                    RoleName=other["RoleName"],
-                )
-            self.changes.update(
-                profile_resource,
-                ["roles"],
-                iam,
-                "iam",
-                "add_role_to_instance_profile",
-                InstanceProfileName=self.role_name,
-                RoleName=self.role_name,
-            )
+        """The instance role (reelle_iam IamRoles) and its instance profile; the role's ARN (None in check mode)."""
+        spec = {
+            "name": self.role_name,
+            "assume_role_policy": ASSUME_EC2,
+            "description": f"ECS container instances of {self.params['cluster']}",
+            # Only attached: a policy attached to the role elsewhere stays.
+            "managed_policy_arns": [self.instance_policy_arn(), *self.params["managed_policy_arns"]],
+            "tags": self.tags,
+        }
+        role = self.roles().ensure(spec)
+        self.profiles().ensure(self.role_name, self.role_name, tags=self.tags)
         return (role or {}).get("Arn")
+
+    def roles(self):
+        return IamRoles(self.changes, self.client("iam"), purge_tags=self.params["purge_tags"], purge_policies=False)
+
+    def profiles(self):
+        return InstanceProfiles(self.changes, self.client("iam"), purge_tags=self.params["purge_tags"])
 
     def instance_policy_arn(self):
         return arn(partition_for(self.module.region), "iam", "", "aws", ECS_INSTANCE_POLICY)
-
-    def _attached_policies(self):
-        # IAM lists are paginated (IsTruncated/Marker, 100 items a page by default): read every page.
-        return paginate(self.client("iam"), "list_attached_role_policies", "AttachedPolicies", RoleName=self.role_name)
-
-    def _instance_profile(self):
-        try:
-            return self.client("iam").get_instance_profile(InstanceProfileName=self.role_name, aws_retry=True)[
-                "InstanceProfile"
-            ]
-        except is_boto3_error_code("NoSuchEntity"):
-            return None
-
-    def _role(self):
-        try:
-            return self.client("iam").get_role(RoleName=self.role_name, aws_retry=True)["Role"]
-        except is_boto3_error_code("NoSuchEntity"):
-            return None
 
     # -- launch template
 
@@ -582,7 +527,8 @@ class Ec2CapacityManager:
             data["SecurityGroupIds"] = params["security_groups"]
         if self.tags:
             data["TagSpecifications"] = [
-                {"ResourceType": kind, "Tags": tag_list(self.tags)} for kind in ("instance", "volume")
+                *tag_specifications("instance", self.tags),
+                *tag_specifications("volume", self.tags),
             ]
         return data
 
@@ -609,7 +555,7 @@ class Ec2CapacityManager:
         if actual is None:
             kwargs = {"LaunchTemplateName": self.name, "LaunchTemplateData": wanted}
             if self.tags:
-                kwargs["TagSpecifications"] = [{"ResourceType": "launch-template", "Tags": tag_list(self.tags)}]
+                kwargs["TagSpecifications"] = tag_specifications("launch-template", self.tags)
             # Idempotent: the same name and data give the same token (EC2 ClientToken, up to 128 ASCII characters).
             kwargs["ClientToken"] = client_token("ec2", "create_launch_template", self.name, wanted)
             self.changes.note("launch_template", None, wanted)
@@ -901,39 +847,9 @@ class Ec2CapacityManager:
         return self.result()
 
     def _remove_iam(self):
-        iam = self.client("iam")
-        profile = self._instance_profile()
-        if profile is not None:
-            resource = f"iam instance profile {self.role_name}"
-            for role in profile.get("Roles", []):
-                self.changes.update(
-                    resource,
-                    ["roles"],
-                    iam,
-                    "iam",
-                    "remove_role_from_instance_profile",
-                    InstanceProfileName=self.role_name,
-                    RoleName=role["RoleName"],
-                )
-            self.changes.delete(resource, iam, "iam", "delete_instance_profile", InstanceProfileName=self.role_name)
-        if self._role() is None:
-            return
-        resource = f"iam role {self.role_name}"
-        for item in self._attached_policies():
-            self.changes.update(
-                resource,
-                [f"policies.{item['PolicyName']}"],
-                iam,
-                "iam",
-                "detach_role_policy",
-                RoleName=self.role_name,
-                PolicyArn=item["PolicyArn"],
-            )
-        for name in paginate(iam, "list_role_policies", "PolicyNames", RoleName=self.role_name):
-            self.changes.update(
-                resource, [f"inline.{name}"], iam, "iam", "delete_role_policy", RoleName=self.role_name, PolicyName=name
-            )
-        self.changes.delete(resource, iam, "iam", "delete_role", RoleName=self.role_name)
+        """The instance profile (its role taken out first), then the role (its policies detached first)."""
+        self.profiles().delete(self.role_name)
+        self.roles().delete(self.role_name)
 
 
 def argument_spec():

@@ -2,8 +2,8 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """ecs_deploy: pure helpers (table-driven), the module against the moto server,
 and botocore's Stubber for what moto cannot show (rollouts that complete or
-roll back, Application Auto Scaling tags); the log group's KMS association is tested with
-module_utils/reelle_logs.py."""
+roll back, Application Auto Scaling tags, secrets on AWS, the wait for a deleted service);
+the log group's KMS association is tested with module_utils/reelle_logs.py."""
 
 import copy
 import json
@@ -13,8 +13,9 @@ import boto3
 import pytest
 from ansible.module_utils.testing import patch_module_args
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
-from ansible_collections.reelle.infra.plugins.module_utils.reelle_aws import RETRY
+from ansible_collections.reelle.infra.plugins.module_utils.reelle_aws import RETRY, client_token
 from ansible_collections.reelle.infra.plugins.modules import ecs_deploy
+from botocore.exceptions import WaiterError
 from botocore.stub import ANY, Stubber
 
 REGION = "us-east-1"
@@ -478,6 +479,7 @@ class FakeModule:
         self.check_mode = check_mode
         self._diff = False
         self._stubbed = clients
+        self.no_log_values = set()
 
     def client(self, service, retry_decorator=None, **_):
         return RetryingBotoClientWrapper(self._stubbed[service], retry_decorator or RETRY)
@@ -494,7 +496,7 @@ def aws(monkeypatch):
     for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}.items():
         monkeypatch.setenv(key, value)
     clients, stubs = {}, {}
-    for service in ("ecs", "application-autoscaling", "logs"):
+    for service in ("ecs", "application-autoscaling", "logs", "secretsmanager"):
         clients[service] = boto3.client(service, region_name=REGION)
         stubs[service] = Stubber(clients[service])
         stubs[service].activate()
@@ -1192,3 +1194,143 @@ def test_an_endpoint_override_is_still_aws_and_compares_every_key(aws, monkeypat
     part = ecs_deploy.Service(module, ecs_deploy.ChangeSet(module))
     _, changed, unverified = part.ensure_present(revision, registered=False)
     assert changed and unverified == []
+
+
+# --- Stubber: the application secrets (reelle_secrets.OwnedSecret) --------------------
+
+SECRET = "reelle-test/datadog-api-key"
+SECRET_ARN = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{SECRET}-AbCdEf"
+KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab"
+KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{KEY_ID}"
+
+
+def secrets_part(clients, secrets, check_mode=False, tags=None):
+    params = {"secrets": secrets, "tags": tags, "purge_tags": True}
+    module = FakeModule(params, clients, check_mode=check_mode)
+    return ecs_deploy.Secrets(module, ecs_deploy.ChangeSet(module)), module
+
+
+def described(**extra):
+    return dict({"ARN": SECRET_ARN, "Name": SECRET, "Description": "dd", "KmsKeyId": KEY_ARN}, **extra)
+
+
+def test_a_secret_in_check_mode_is_planned_without_a_value(aws, monkeypatch):
+    """Check mode only reads: no placeholder is generated, no create is sent, the ARN is unknown."""
+    clients, stubs = aws
+    monkeypatch.setattr(ecs_deploy.pysecrets, "token_urlsafe", lambda size: pytest.fail("placeholder generated"))
+    stubs["secretsmanager"].add_client_error(
+        "describe_secret", "ResourceNotFoundException", expected_params={"SecretId": SECRET}
+    )
+    part, _ = secrets_part(clients, [{"name": SECRET, "value": None}], check_mode=True)
+    assert part.ensure_present() == {SECRET: None}
+    assert part.changes.changes == [{"action": "create", "resource": f"secret {SECRET}", "attributes": []}]
+
+
+@pytest.mark.parametrize("given", [SECRET_VALUE, None])
+def test_a_secret_is_created_once_with_its_value_or_a_placeholder(aws, monkeypatch, given):
+    clients, stubs = aws
+    monkeypatch.setattr(ecs_deploy.pysecrets, "token_urlsafe", lambda size: "placeholder-0123456789")
+    value = given or "placeholder-0123456789"
+    stubs["secretsmanager"].add_client_error(
+        "describe_secret", "ResourceNotFoundException", expected_params={"SecretId": SECRET}
+    )
+    stubs["secretsmanager"].add_response(
+        "create_secret",
+        {"ARN": SECRET_ARN, "Name": SECRET},
+        {
+            "Name": SECRET,
+            "SecretString": value,
+            # The same token on every try: a create retried after a lost answer makes no second version.
+            "ClientRequestToken": client_token("secretsmanager", SECRET),
+            "Description": "dd",
+            "KmsKeyId": KEY_ARN,
+            "Tags": [{"Key": "project", "Value": "reelle"}],
+        },
+    )
+    spec = {"name": SECRET, "value": given, "description": "dd", "kms_key_id": KEY_ARN}
+    part, module = secrets_part(clients, [spec], tags={"project": "reelle"})
+    assert part.ensure_present() == {SECRET: SECRET_ARN}
+    assert value in module.no_log_values
+    assert [row["action"] for row in part.changes.changes] == ["create"]
+
+
+def test_an_existing_secret_is_restored_and_kept_at_its_settings_and_value(aws):
+    clients, stubs = aws
+    sm = stubs["secretsmanager"]
+    deleted = datetime(2026, 1, 2, tzinfo=UTC)
+    sm.add_response("describe_secret", described(DeletedDate=deleted, Description="old"), {"SecretId": SECRET})
+    sm.add_response("restore_secret", {"ARN": SECRET_ARN, "Name": SECRET}, {"SecretId": SECRET})
+    # The key given by id is the key AWS reports by ARN: only the description is sent.
+    sm.add_response("update_secret", {"ARN": SECRET_ARN, "Name": SECRET}, {"SecretId": SECRET, "Description": "dd"})
+    sm.add_response("get_secret_value", {"ARN": SECRET_ARN, "SecretString": "old-value"}, {"SecretId": SECRET})
+    sm.add_response("put_secret_value", {"ARN": SECRET_ARN}, {"SecretId": SECRET, "SecretString": SECRET_VALUE})
+    spec = {"name": SECRET, "value": SECRET_VALUE, "description": "dd", "kms_key_id": KEY_ID}
+    part, module = secrets_part(clients, [spec])
+    assert part.ensure_present() == {SECRET: SECRET_ARN}
+    assert [row["attributes"] for row in part.changes.changes] == [["deleted_date"], ["description"], ["value"]]
+    assert {SECRET_VALUE, "old-value"} <= module.no_log_values
+
+
+def test_a_secret_without_a_given_value_keeps_its_placeholder(aws):
+    clients, stubs = aws
+    stubs["secretsmanager"].add_response(
+        "describe_secret", described(Tags=[{"Key": "project", "Value": "reelle"}]), {"SecretId": SECRET}
+    )
+    part, _ = secrets_part(clients, [{"name": SECRET, "value": None, "description": None, "kms_key_id": None}])
+    assert part.ensure_present() == {SECRET: SECRET_ARN}
+    assert part.changes.changes == []
+
+
+# --- Stubber: a deleted service drains before the cluster goes -------------------------
+
+
+def test_a_deleted_service_is_waited_for_until_inactive(aws, monkeypatch):
+    monkeypatch.setenv("REELLE_AWS_TIME_SCALE", "0.001")
+    clients, stubs = aws
+    service = {
+        "serviceArn": f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/reelle-test/backend",
+        "serviceName": "backend",
+        "clusterArn": CLUSTER_ARN,
+        "status": "ACTIVE",
+    }
+    stubs["ecs"].add_response(
+        "describe_services",
+        {"services": [service], "failures": []},
+        {"cluster": "reelle-test", "services": ["backend"], "include": ["TAGS"]},
+    )
+    stubs["ecs"].add_response(
+        "delete_service",
+        {"service": dict(service, status="DRAINING")},
+        {"cluster": "reelle-test", "service": "backend", "force": True},
+    )
+    for status in ("DRAINING", "DRAINING", "INACTIVE"):
+        stubs["ecs"].add_response(
+            "describe_services",
+            {"services": [dict(service, status=status)], "failures": []},
+            {"cluster": "reelle-test", "services": ["backend"]},
+        )
+    params = {"cluster": {"name": "reelle-test"}, "service": {"name": "backend"}, "tags": None, "purge_tags": True}
+    params.update(wait_timeout=900, wait_delay=15)
+    module = FakeModule(params, clients)
+    part = ecs_deploy.Service(module, ecs_deploy.ChangeSet(module))
+    part.ensure_absent()
+    assert [row["action"] for row in part.changes.changes] == ["delete"]
+
+
+def test_a_deleted_service_that_does_not_drain_in_time_fails(aws, monkeypatch):
+    monkeypatch.setenv("REELLE_AWS_TIME_SCALE", "0.001")
+    clients, stubs = aws
+    service = {"serviceName": "backend", "clusterArn": CLUSTER_ARN, "status": "ACTIVE"}
+    stubs["ecs"].add_response(
+        "describe_services",
+        {"services": [service], "failures": []},
+        {"cluster": "reelle-test", "services": ["backend"], "include": ["TAGS"]},
+    )
+    stubs["ecs"].add_response("delete_service", {"service": dict(service, status="DRAINING")}, None)
+    # wait_timeout 0: one look (reelle_waiters always makes one attempt), then WaiterError.
+    stubs["ecs"].add_response("describe_services", {"services": [dict(service, status="DRAINING")], "failures": []})
+    params = {"cluster": {"name": "reelle-test"}, "service": {"name": "backend"}, "tags": None, "purge_tags": True}
+    params.update(wait_timeout=0, wait_delay=15)
+    module = FakeModule(params, clients)
+    with pytest.raises(WaiterError):
+        ecs_deploy.Service(module, ecs_deploy.ChangeSet(module)).ensure_absent()

@@ -209,12 +209,13 @@ def test_create_then_noop(emulator, upstream, capsys, monkeypatch):
     again = run(capacity_args(upstream), capsys=capsys)
     assert again["changed"] is False, again["changes"]
     assert again["skipped_calls"] == []
-    # The no-op path: 7 reads, nothing else.
+    # The no-op path: 8 reads, nothing else.
     assert sorted(counter.calls) == sorted(
         [
             "GetParameter",
-            "GetInstanceProfile",
+            "GetRole",
             "ListAttachedRolePolicies",
+            "GetInstanceProfile",
             "DescribeLaunchTemplateVersions",
             "DescribeAutoScalingGroups",
             "DescribeCapacityProviders",
@@ -225,7 +226,7 @@ def test_create_then_noop(emulator, upstream, capsys, monkeypatch):
     # A pinned AMI: the same reads (the recommended AMI is read to report a newer one).
     pinned = run(capacity_args(upstream, image_id=ami), capsys=capsys)
     assert pinned["changed"] is False and pinned["recommended_image_id"] == ami
-    assert len(counter.calls) == 7 and "GetParameter" in counter.calls
+    assert len(counter.calls) == 8 and "GetParameter" in counter.calls
 
 
 @pytest.mark.parametrize(
@@ -254,6 +255,36 @@ def test_changes_update_in_place(emulator, upstream, capsys, change, resource, a
     assert planned["diff"]["after"]
     applied = run(args, capsys=capsys)
     assert applied["changed"] is True
+    assert run(args, capsys=capsys)["changed"] is False
+
+
+def test_role_and_instance_profile_are_kept_as_wanted(emulator, upstream, capsys):
+    """Tags of the role and the profile are reconciled; a detached ECS policy or a lost role comes back."""
+    run(capacity_args(upstream), capsys=capsys)
+    iam = clients()["iam"]
+    role = f"{NAME}-ecs-instance"
+    iam.detach_role_policy(RoleName=role, PolicyArn=ECS_INSTANCE_POLICY_ARN)
+    iam.remove_role_from_instance_profile(InstanceProfileName=role, RoleName=role)
+    args = capacity_args(upstream, tags={"project": "reelle", "owner": "platform"})
+    planned = run(args, check_mode=True, diff=True, capsys=capsys)
+    rows = [(row["resource"], row["attributes"]) for row in planned["changes"]]
+    for expected in (
+        (f"iam role {role}", ["tags.owner"]),
+        (f"iam role {role}", ["tags.environment"]),
+        (f"iam role {role}", [f"managed_policy_arns.{ECS_INSTANCE_POLICY_ARN}"]),
+        (f"iam instance profile {role}", ["roles"]),
+        (f"iam instance profile {role}", ["tags.owner"]),
+        (f"iam instance profile {role}", ["tags.environment"]),
+    ):
+        assert expected in rows, rows
+    assert planned["diff"]["after"][f"iam instance profile {role}"] == {"roles": [role]}
+    assert run(args, capsys=capsys)["changed"] is True
+    profile = iam.get_instance_profile(InstanceProfileName=role)["InstanceProfile"]
+    assert [item["RoleName"] for item in profile["Roles"]] == [role]
+    assert {tag["Key"]: tag["Value"] for tag in profile["Tags"]} == {"project": "reelle", "owner": "platform"}
+    assert {tag["Key"] for tag in iam.list_role_tags(RoleName=role)["Tags"]} == {"project", "owner"}
+    attached = iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]
+    assert [item["PolicyArn"] for item in attached] == [ECS_INSTANCE_POLICY_ARN]
     assert run(args, capsys=capsys)["changed"] is False
 
 
@@ -454,6 +485,11 @@ def aws_manager(clients, region=REGION, check_mode=False, **overrides):
         "kms_key_id": None,
         "ecs_agent_config": {},
         "managed_policy_arns": [],
+        "min_size": 1,
+        "max_size": 3,
+        "desired_capacity": None,
+        "managed_termination_protection": True,
+        "metrics": ["GroupTotalInstances"],
         "tags": {"project": "reelle"},
         "purge_tags": True,
     }
@@ -482,51 +518,173 @@ def template_version(manager, ami):
     }
 
 
-def test_iam_lists_are_read_to_the_last_page(aws):
+ROLE = f"{NAME}-ecs-instance"
+ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/{ROLE}"
+
+
+def iam_role(**extra):
+    found = {
+        "RoleName": ROLE,
+        "Path": "/",
+        "RoleId": "AROA1234567890EXAMPLE",
+        "Arn": ROLE_ARN,
+        "CreateDate": "2026-01-01T00:00:00Z",
+    }
+    return dict(found, **extra)
+
+
+def instance_profile(roles):
+    return {
+        "InstanceProfile": {
+            "Path": "/",
+            "InstanceProfileName": ROLE,
+            "InstanceProfileId": "AIPA1234567890EXAMPLE",
+            "Arn": f"arn:aws:iam::{ACCOUNT}:instance-profile/{ROLE}",
+            "CreateDate": "2026-01-01T00:00:00Z",
+            "Roles": [iam_role() for _ in range(roles)],
+        }
+    }
+
+
+def test_absent_empties_and_deletes_the_profile_then_the_role_reading_every_page(aws):
     clients, stubs = aws
-    manager, _ = aws_manager(clients, check_mode=True)  # the plan: every page's policy is detached
-    role = f"{NAME}-ecs-instance"
+    manager, _ = aws_manager(clients)
+    iam = stubs["iam"]
+    iam.add_response("get_instance_profile", instance_profile(1), {"InstanceProfileName": ROLE})
+    iam.add_response("remove_role_from_instance_profile", {}, {"InstanceProfileName": ROLE, "RoleName": ROLE})
+    iam.add_response("delete_instance_profile", {}, {"InstanceProfileName": ROLE})
+    iam.add_response("get_role", {"Role": iam_role()}, {"RoleName": ROLE})
+    # IAM lists are paginated (IsTruncated/Marker): every page's policy goes.
     page_one = {"PolicyName": "A", "PolicyArn": f"arn:aws:iam::{ACCOUNT}:policy/A"}
-    stubs["iam"].add_client_error("get_instance_profile", "NoSuchEntity", http_status_code=404)
-    stubs["iam"].add_response(
-        "get_role",
-        {
-            "Role": {
-                "RoleName": role,
-                "Path": "/",
-                "RoleId": "AROA1234567890EXAMPLE",
-                "Arn": f"arn:aws:iam::{ACCOUNT}:role/{role}",
-                "CreateDate": "2026-01-01T00:00:00Z",
-            }
-        },
-        {"RoleName": role},
-    )
-    stubs["iam"].add_response(
+    page_two = {"PolicyName": "AmazonEC2ContainerServiceforEC2Role", "PolicyArn": ECS_INSTANCE_POLICY_ARN}
+    iam.add_response(
         "list_attached_role_policies",
         {"AttachedPolicies": [page_one], "IsTruncated": True, "Marker": "m1"},
-        {"RoleName": role},
+        {"RoleName": ROLE},
     )
-    stubs["iam"].add_response(
+    iam.add_response(
         "list_attached_role_policies",
-        {
-            "AttachedPolicies": [
-                {"PolicyName": "AmazonEC2ContainerServiceforEC2Role", "PolicyArn": ECS_INSTANCE_POLICY_ARN}
-            ],
-            "IsTruncated": False,
-        },
-        {"RoleName": role, "Marker": "m1"},
+        {"AttachedPolicies": [page_two], "IsTruncated": False},
+        {"RoleName": ROLE, "Marker": "m1"},
     )
-    stubs["iam"].add_response(
-        "list_role_policies", {"PolicyNames": ["inline-1"], "IsTruncated": True, "Marker": "n1"}, {"RoleName": role}
+    for item in (page_one, page_two):
+        iam.add_response("detach_role_policy", {}, {"RoleName": ROLE, "PolicyArn": item["PolicyArn"]})
+    iam.add_response(
+        "list_role_policies", {"PolicyNames": ["inline-1"], "IsTruncated": True, "Marker": "n1"}, {"RoleName": ROLE}
     )
-    stubs["iam"].add_response(
-        "list_role_policies", {"PolicyNames": ["inline-2"], "IsTruncated": False}, {"RoleName": role, "Marker": "n1"}
+    iam.add_response(
+        "list_role_policies", {"PolicyNames": ["inline-2"], "IsTruncated": False}, {"RoleName": ROLE, "Marker": "n1"}
     )
+    for name in ("inline-1", "inline-2"):
+        iam.add_response("delete_role_policy", {}, {"RoleName": ROLE, "PolicyName": name})
+    iam.add_response("list_instance_profiles_for_role", {"InstanceProfiles": []}, {"RoleName": ROLE})
+    iam.add_response("delete_role", {}, {"RoleName": ROLE})
     manager._remove_iam()
-    rows = [(row["action"], row["attributes"]) for row in manager.changes.changes]
-    assert ("update", ["policies.AmazonEC2ContainerServiceforEC2Role"]) in rows
-    assert ("update", ["inline.inline-2"]) in rows and ("update", ["policies.A"]) in rows
-    assert rows[-1] == ("delete", [])
+    assert [(row["action"], row["resource"]) for row in manager.changes.changes] == [
+        ("delete", f"iam instance profile {ROLE}"),
+        ("delete", f"iam role {ROLE}"),
+    ]
+
+
+def test_absent_in_check_mode_only_reads_iam(aws):
+    clients, stubs = aws
+    manager, _ = aws_manager(clients, check_mode=True)
+    stubs["iam"].add_response("get_instance_profile", instance_profile(1), {"InstanceProfileName": ROLE})
+    stubs["iam"].add_response("get_role", {"Role": iam_role()}, {"RoleName": ROLE})
+    manager._remove_iam()
+    assert [row["action"] for row in manager.changes.changes] == ["delete", "delete"]
+
+
+def test_a_new_role_and_instance_profile_wait_for_iam_to_see_them(aws, monkeypatch):
+    """The role is created tagged, with the ECS policy; the new profile gets the new role once IAM sees it."""
+    monkeypatch.setenv("REELLE_AWS_TIME_SCALE", "0.001")
+    clients, stubs = aws
+    manager, _ = aws_manager(clients, managed_policy_arns=[f"arn:aws:iam::{ACCOUNT}:policy/extra"])
+    iam = stubs["iam"]
+    tags = [{"Key": "project", "Value": "reelle"}]
+    iam.add_client_error("get_role", "NoSuchEntity", http_status_code=404, expected_params={"RoleName": ROLE})
+    iam.add_response(
+        "create_role",
+        {"Role": iam_role(Tags=tags)},
+        {
+            "RoleName": ROLE,
+            "Path": "/",
+            "AssumeRolePolicyDocument": json.dumps(ecs_ec2_capacity.ASSUME_EC2),
+            "Description": f"ECS container instances of {CLUSTER}",
+            "Tags": tags,
+        },
+    )
+    for policy in (ECS_INSTANCE_POLICY_ARN, f"arn:aws:iam::{ACCOUNT}:policy/extra"):
+        iam.add_response("attach_role_policy", {}, {"RoleName": ROLE, "PolicyArn": policy})
+    iam.add_client_error(
+        "get_instance_profile", "NoSuchEntity", http_status_code=404, expected_params={"InstanceProfileName": ROLE}
+    )
+    iam.add_response("create_instance_profile", instance_profile(0), {"InstanceProfileName": ROLE, "Tags": tags})
+    iam.add_client_error(
+        "add_role_to_instance_profile",
+        "NoSuchEntity",
+        f"The role with name {ROLE} cannot be found.",
+        http_status_code=404,
+        expected_params={"InstanceProfileName": ROLE, "RoleName": ROLE},
+    )
+    iam.add_response("add_role_to_instance_profile", {}, {"InstanceProfileName": ROLE, "RoleName": ROLE})
+    assert manager.ensure_role() == ROLE_ARN
+    assert [(row["action"], row["resource"]) for row in manager.changes.changes] == [
+        ("create", f"iam role {ROLE}"),
+        ("create", f"iam instance profile {ROLE}"),
+    ]
+
+
+def test_a_group_naming_a_new_instance_profile_is_created_once_auto_scaling_sees_it(aws, monkeypatch):
+    """Auto Scaling answers ValidationError for a profile IAM has not propagated yet: retried, not a failure."""
+    monkeypatch.setenv("REELLE_AWS_TIME_SCALE", "0.001")
+    clients, stubs = aws
+    manager, _ = aws_manager(clients)
+    asg = stubs["autoscaling"]
+    asg.add_response("describe_auto_scaling_groups", {"AutoScalingGroups": []}, {"AutoScalingGroupNames": [NAME]})
+    request = {
+        "AutoScalingGroupName": NAME,
+        "MinSize": 1,
+        "MaxSize": 3,
+        "DesiredCapacity": 1,
+        "NewInstancesProtectedFromScaleIn": True,
+        "LaunchTemplate": {"LaunchTemplateName": NAME, "Version": "$Default"},
+        "VPCZoneIdentifier": "subnet-a",
+        "Tags": manager._tag_rows(manager.group_tags()),
+    }
+    asg.add_client_error(
+        "create_auto_scaling_group",
+        "ValidationError",
+        f"You must use a valid fully-formed launch template. Invalid IAM Instance Profile name {ROLE}",
+        expected_params=request,
+    )
+    asg.add_response("create_auto_scaling_group", {}, request)
+    asg.add_response(
+        "enable_metrics_collection",
+        {},
+        {"AutoScalingGroupName": NAME, "Metrics": ["GroupTotalInstances"], "Granularity": "1Minute"},
+    )
+    group_arn = f"arn:aws:autoscaling:{REGION}:{ACCOUNT}:autoScalingGroup:1a2b:autoScalingGroupName/{NAME}"
+    asg.add_response(
+        "describe_auto_scaling_groups",
+        {
+            "AutoScalingGroups": [
+                {
+                    "AutoScalingGroupName": NAME,
+                    "AutoScalingGroupARN": group_arn,
+                    "MinSize": 1,
+                    "MaxSize": 3,
+                    "DesiredCapacity": 1,
+                    "DefaultCooldown": 300,
+                    "AvailabilityZones": [f"{REGION}a"],
+                    "HealthCheckType": "EC2",
+                    "CreatedTime": "2026-01-01T00:00:00Z",
+                }
+            ]
+        },
+        {"AutoScalingGroupNames": [NAME]},
+    )
+    assert manager.ensure_group() == group_arn
 
 
 def test_latest_keeps_the_template_ami_and_warns_when_a_newer_one_is_recommended(aws):

@@ -1,6 +1,7 @@
 # Copyright: the reelle infrastructure authors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The shared IAM role part: policy comparison as IAM rewrites documents, and each call a role needs.
+"""The shared IAM parts: policy comparison as IAM rewrites documents, and each call a role or an
+instance profile needs.
 
 Request shapes are checked with botocore's Stubber (each request is validated
 against the IAM service model); a call the test did not expect fails it.
@@ -14,7 +15,13 @@ import boto3
 import pytest
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 from ansible_collections.reelle.infra.plugins.module_utils.reelle_aws import ChangeSet, retry_for, same_policy
-from ansible_collections.reelle.infra.plugins.module_utils.reelle_iam import IamRoles, find_role, policy_text
+from ansible_collections.reelle.infra.plugins.module_utils.reelle_iam import (
+    IamRoles,
+    InstanceProfiles,
+    find_instance_profile,
+    find_role,
+    policy_text,
+)
 from botocore.stub import Stubber
 
 NAME = "unit-role"
@@ -290,4 +297,152 @@ def test_delete_of_no_role_does_nothing(iam):
     stub.add_client_error("get_role", "NoSuchEntity", "not found", expected_params={"RoleName": NAME})
     changes = ChangeSet(FakeModule())
     IamRoles(changes, client).delete(NAME)
+    assert changes.changes == []
+
+
+# --- instance profiles ----------------------------------------------------------------
+
+PROFILE = "unit-profile"
+PROFILE_LABEL = f"iam instance profile {PROFILE}"
+
+
+def profile(roles=(), tags=None):
+    found = {
+        "Path": "/",
+        "InstanceProfileName": PROFILE,
+        "InstanceProfileId": "AIPA1234567890EXAMPLE",
+        "Arn": f"arn:aws:iam::123456789012:instance-profile/{PROFILE}",
+        "CreateDate": datetime.datetime(2024, 1, 1),
+        "Roles": [role(RoleName=name, Arn=f"arn:aws:iam::123456789012:role/{name}") for name in roles],
+    }
+    if tags is not None:
+        found["Tags"] = [{"Key": key, "Value": value} for key, value in tags.items()]
+    return found
+
+
+def expect_profile(stub, found):
+    if found is None:
+        stub.add_client_error(
+            "get_instance_profile", "NoSuchEntity", "not found", expected_params={"InstanceProfileName": PROFILE}
+        )
+    else:
+        stub.add_response("get_instance_profile", {"InstanceProfile": found}, {"InstanceProfileName": PROFILE})
+
+
+def test_find_instance_profile(iam):
+    client, stub = iam
+    expect_profile(stub, None)
+    expect_profile(stub, profile([NAME]))
+    assert find_instance_profile(client, PROFILE) is None
+    assert [item["RoleName"] for item in find_instance_profile(client, PROFILE)["Roles"]] == [NAME]
+
+
+def test_instance_profile_create_adds_the_role_within_the_create_row(iam):
+    client, stub = iam
+    expect_profile(stub, None)
+    stub.add_response(
+        "create_instance_profile",
+        {"InstanceProfile": profile()},
+        {"InstanceProfileName": PROFILE, "Path": "/ecs/", "Tags": [{"Key": "project", "Value": "reelle"}]},
+    )
+    stub.add_response("add_role_to_instance_profile", {}, {"InstanceProfileName": PROFILE, "RoleName": NAME})
+    changes = ChangeSet(FakeModule())
+    made = InstanceProfiles(changes, client).ensure(PROFILE, NAME, tags={"project": "reelle"}, path="/ecs/")
+    assert made["InstanceProfileName"] == PROFILE
+    assert changes.changes == [{"action": "create", "resource": PROFILE_LABEL, "attributes": []}]
+    assert changes.after[PROFILE_LABEL] == {"roles": [NAME]}
+
+
+def test_instance_profile_create_in_check_mode_only_reads(iam):
+    client, stub = iam
+    expect_profile(stub, None)
+    changes = ChangeSet(FakeModule(check_mode=True))
+    assert InstanceProfiles(changes, client).ensure(PROFILE, NAME, tags={"project": "reelle"}) is None
+    assert changes.changes == [{"action": "create", "resource": PROFILE_LABEL, "attributes": []}]
+
+
+def test_a_role_made_just_before_is_added_once_iam_sees_it(iam, monkeypatch):
+    """IAM is eventually consistent: NoSuchEntity right after a create is retried, not a failure."""
+    monkeypatch.setenv("REELLE_AWS_TIME_SCALE", "0.001")
+    client, stub = iam
+    expect_profile(stub, None)
+    stub.add_response("create_instance_profile", {"InstanceProfile": profile()}, {"InstanceProfileName": PROFILE})
+    for _attempt in range(2):
+        stub.add_client_error(
+            "add_role_to_instance_profile",
+            "NoSuchEntity",
+            f"The role with name {NAME} cannot be found.",
+            http_status_code=404,
+            expected_params={"InstanceProfileName": PROFILE, "RoleName": NAME},
+        )
+    stub.add_response("add_role_to_instance_profile", {}, {"InstanceProfileName": PROFILE, "RoleName": NAME})
+    InstanceProfiles(ChangeSet(FakeModule()), client).ensure(PROFILE, NAME)
+
+
+def test_an_instance_profile_as_wanted_is_no_change(iam):
+    client, stub = iam
+    expect_profile(stub, profile([NAME], tags={"project": "reelle", "aws:x": "1"}))
+    changes = ChangeSet(FakeModule())
+    assert InstanceProfiles(changes, client).ensure(PROFILE, NAME, tags={"project": "reelle"})["Arn"].endswith(PROFILE)
+    assert changes.changes == [] and changes.after == {}
+
+
+def test_unset_tags_leave_the_instance_profile_tags_alone(iam):
+    client, stub = iam
+    expect_profile(stub, profile([NAME], tags={"foreign": "x"}))
+    changes = ChangeSet(FakeModule())
+    InstanceProfiles(changes, client).ensure(PROFILE, NAME)
+    assert changes.changes == []
+
+
+def test_instance_profile_holds_the_given_role_and_tags(iam):
+    client, stub = iam
+    expect_profile(stub, profile(["other-role"], tags={"project": "old", "stale": "x"}))
+    stub.add_response(
+        "remove_role_from_instance_profile", {}, {"InstanceProfileName": PROFILE, "RoleName": "other-role"}
+    )
+    stub.add_response("add_role_to_instance_profile", {}, {"InstanceProfileName": PROFILE, "RoleName": NAME})
+    stub.add_response(
+        "tag_instance_profile", {}, {"InstanceProfileName": PROFILE, "Tags": [{"Key": "project", "Value": "reelle"}]}
+    )
+    stub.add_response("untag_instance_profile", {}, {"InstanceProfileName": PROFILE, "TagKeys": ["stale"]})
+    changes = ChangeSet(FakeModule())
+    InstanceProfiles(changes, client).ensure(PROFILE, NAME, tags={"project": "reelle"})
+    assert [(row["action"], row["attributes"]) for row in changes.changes] == [
+        ("update", ["roles"]),
+        ("update", ["roles"]),
+        ("update", ["tags.project"]),
+        ("update", ["tags.stale"]),
+    ]
+    assert changes.before[PROFILE_LABEL] == {"roles": ["other-role"]}
+    assert changes.after[PROFILE_LABEL] == {"roles": [NAME]}
+    assert changes.after[f"{PROFILE_LABEL} tags"] == {"project": "reelle"}
+
+
+def test_without_purge_other_instance_profile_tags_stay(iam):
+    client, stub = iam
+    expect_profile(stub, profile([NAME], tags={"project": "reelle", "foreign": "x"}))
+    changes = ChangeSet(FakeModule())
+    InstanceProfiles(changes, client, purge_tags=False).ensure(PROFILE, NAME, tags={"project": "reelle"})
+    assert changes.changes == []
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_instance_profile_delete_takes_its_role_out_first(iam, check_mode):
+    client, stub = iam
+    expect_profile(stub, profile([NAME]))
+    if not check_mode:
+        stub.add_response("remove_role_from_instance_profile", {}, {"InstanceProfileName": PROFILE, "RoleName": NAME})
+        stub.add_response("delete_instance_profile", {}, {"InstanceProfileName": PROFILE})
+    changes = ChangeSet(FakeModule(check_mode=check_mode))
+    InstanceProfiles(changes, client).delete(PROFILE)
+    assert changes.changes == [{"action": "delete", "resource": PROFILE_LABEL, "attributes": []}]
+    assert changes.before[PROFILE_LABEL] == {"roles": [NAME]} and changes.after[PROFILE_LABEL] is None
+
+
+def test_delete_of_no_instance_profile_does_nothing(iam):
+    client, stub = iam
+    expect_profile(stub, None)
+    changes = ChangeSet(FakeModule())
+    InstanceProfiles(changes, client).delete(PROFILE)
     assert changes.changes == []
