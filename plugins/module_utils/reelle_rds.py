@@ -11,8 +11,8 @@
   ``parameter_batches`` (ModifyDB[Cluster]ParameterGroup takes 20 at a time).
 - DB subnet groups: ``ensure_db_subnet_group`` and ``delete_db_subnet_group``.
 - Tags: ``sync_rds_tags`` (AddTagsToResource / RemoveTagsFromResource).
-- Waiting: ``wait_for`` (botocore's RDS waiters at their 30 s pace, bounded by
-  the module's wait_timeout).
+- Waiting: ``wait_for`` (botocore's RDS waiters at their 30 s pace, for the
+  module's wait_timeout by reelle_waiters' one rule).
 - ``MasterSecret``: the master credentials, generated into a Secrets Manager
   secret the module owns (reelle_secrets' ``OwnedSecret``), read back only to
   create the database, and set anew on the database when the secret was lost.
@@ -128,7 +128,7 @@ def sync_rds_tags(changes, client, label, arn, current, desired, purge):
 
 
 def wait_for(client, waiter, timeout, **kwargs):
-    """Wait with botocore's RDS ``waiter`` at AWS's pace for up to ``timeout`` seconds (WaiterError after)."""
+    """Wait with botocore's RDS ``waiter`` at AWS's pace for ``timeout`` seconds (reelle_waiters; WaiterError after)."""
     _wait_for(client, waiter, timeout, WAIT_DELAY, **kwargs)
 
 

@@ -359,7 +359,6 @@ final_snapshot_identifiers:
 """
 
 import contextlib
-import time
 from datetime import UTC, datetime
 
 with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing botocore
@@ -377,7 +376,6 @@ from ansible_collections.reelle.infra.plugins.module_utils.reelle_aws import (
     on_emulator,
     paginate,
     partition_for,
-    poll_seconds,
     run_manager,
     same_kms_key,
     tag_dict,
@@ -397,6 +395,7 @@ from ansible_collections.reelle.infra.plugins.module_utils.reelle_rds import (
     version_tuple,
     wait_for,
 )
+from ansible_collections.reelle.infra.plugins.module_utils.reelle_waiters import poll
 
 # No waiter exists for a member leaving a global cluster; terraform-provider-aws polls
 # DescribeGlobalClusters until the member is gone (waitGlobalClusterMemberRemoved).
@@ -1092,23 +1091,22 @@ class AuroraGlobalDatabase:
         """
         if self.module.check_mode:
             return
-        delay = poll_seconds(MEMBER_POLL_DELAY)
-        deadline = time.monotonic() + self.params["wait_timeout"]
-        while True:
-            members = self.global_members(global_id)
-            left = [member for member in members if arns is None or member in arns]
-            if not left:
-                return
-            if on_emulator():
-                # moto cannot detach a member of another region (a silent no-op): it would never leave.
-                self.changes.skipped_calls.append("rds:wait_global_cluster_member_removed")
-                return
-            if time.monotonic() + delay > deadline:
-                self.module.fail_json(
-                    msg=f"Gave up after {self.params['wait_timeout']} s waiting for {', '.join(left)} to leave "
-                    f"global cluster {global_id}. Re-run to continue."
-                )
-            time.sleep(delay)
+        left, _done = poll(
+            lambda: [member for member in self.global_members(global_id) if arns is None or member in arns],
+            # moto cannot detach a member of another region (a silent no-op): it would never leave.
+            lambda left: not left or on_emulator(),
+            self.params["wait_timeout"],
+            MEMBER_POLL_DELAY,
+        )
+        if not left:
+            return
+        if on_emulator():
+            self.changes.skipped_calls.append("rds:wait_global_cluster_member_removed")
+            return
+        self.module.fail_json(
+            msg=f"Gave up after {self.params['wait_timeout']} s waiting for {', '.join(left)} to leave "
+            f"global cluster {global_id}. Re-run to continue."
+        )
 
     def wait_primary_writer(self):
         """A secondary can join only once the primary cluster and its writer are available."""

@@ -529,7 +529,7 @@ class NetworkManager:
             self.ensure_tags(f"elastic ip {name}", address["AllocationId"], address.get("Tags"), name)
 
     def wait(self, waiter, aws_delay, **kwargs):
-        """A botocore waiter at AWS's pace (scaled in tests), for at most wait_timeout seconds."""
+        """A botocore waiter at AWS's pace (scaled in tests), for wait_timeout seconds (reelle_waiters' rule)."""
         self.step = f"waiting ({waiter}) for network {self.name}; re-run to continue"
         wait_for(self.ec2, waiter, self.params["wait_timeout"], aws_delay, **kwargs)
         self.step = None

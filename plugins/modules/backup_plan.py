@@ -114,6 +114,8 @@ options:
         description:
           - Name of the role the module creates (trusting backup.amazonaws.com, with AWS's
             AWSBackupServiceRolePolicyForBackup attached) when O(selection.iam_role_arn) is not set.
+          - An existing role of that name gets that trust policy, description, policy and O(tags); other
+            policies attached to it stay.
           - Defaults to O(plan_name) followed by V(-backup).
         type: str
   confirm_delete_vault:
@@ -229,8 +231,6 @@ skipped_calls:
   sample: ["backup:list_backup_selections"]
 """
 
-import json
-
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.transformation import scrub_none_parameters
@@ -246,9 +246,8 @@ from ansible_collections.reelle.infra.plugins.module_utils.reelle_aws import (
     same_kms_key,
     snake,
     sync_tags,
-    tag_dict,
-    tag_list,
 )
+from ansible_collections.reelle.infra.plugins.module_utils.reelle_iam import IamRoles, iam_client
 
 # The AWS managed policy of AWS Backup's service role; its ARN names the region's partition.
 BACKUP_POLICY = "policy/service-role/AWSBackupServiceRolePolicyForBackup"
@@ -351,14 +350,15 @@ class BackupPlanManager:
         self.changes = ChangeSet(module)
         self.backup = aws_client(module, "backup")
         self.policy_arn = arn(partition_for(module.region), "iam", "", "aws", BACKUP_POLICY)
-        self._iam = None
+        self._roles = None
         self.kept_vault = None
 
     @property
-    def iam(self):
-        if self._iam is None:
-            self._iam = aws_client(self.module, "iam")
-        return self._iam
+    def roles(self):
+        """The selection's role, by reelle_iam; other policies attached to it stay (purge_policies off)."""
+        if self._roles is None:
+            self._roles = IamRoles(self.changes, iam_client(self.module), self.params["purge_tags"], False)
+        return self._roles
 
     def fail(self, msg):
         self.module.fail_json(msg=msg, changes=self.changes.changes)
@@ -447,53 +447,22 @@ class BackupPlanManager:
     # --- IAM role of the selection -------------------------------------------
 
     def ensure_role(self):
+        """The selection's role ARN: as given, or of the module's own role (None while it would be created)."""
         selection = self.params["selection"]
         if not selection:
             return None
         if selection["iam_role_arn"]:
             return selection["iam_role_arn"]
-        name = self.role_name
-        resource = f"iam role {name}"
-        try:
-            role = self.iam.get_role(aws_retry=True, RoleName=name)["Role"]
-        except is_boto3_error_code("NoSuchEntity"):
-            role = None
-        if role is None:
-            created = self.changes.create(
-                resource,
-                self.iam,
-                "iam",
-                "create_role",
-                **scrub_none_parameters(
-                    dict(
-                        RoleName=name,
-                        AssumeRolePolicyDocument=json.dumps(ASSUME_ROLE_POLICY),
-                        Description=f"AWS Backup role of plan {self.params['plan_name']}",
-                        Tags=tag_list(self.params["tags"]) if self.params["tags"] else None,
-                    )
-                ),
+        role = self.roles.ensure(
+            dict(
+                name=self.role_name,
+                assume_role_policy=ASSUME_ROLE_POLICY,
+                description=f"AWS Backup role of plan {self.params['plan_name']}",
+                managed_policy_arns=[self.policy_arn],
+                tags=self.params["tags"],
             )
-            self.attach_backup_policy(resource, name)
-            return (created or {}).get("Role", {}).get("Arn")
-        attached = paginate(self.iam, "list_attached_role_policies", "AttachedPolicies", RoleName=name)
-        if self.policy_arn not in [policy["PolicyArn"] for policy in attached]:
-            self.attach_backup_policy(resource, name)
-        sync_tags(
-            self.changes,
-            resource,
-            tag_dict(role.get("Tags")),
-            self.params["tags"],
-            self.params["purge_tags"],
-            lambda to_set: (self.iam, "iam", "tag_role", {"RoleName": name, "Tags": tag_list(to_set)}),
-            lambda keys: (self.iam, "iam", "untag_role", {"RoleName": name, "TagKeys": keys}),
-            note=True,
         )
-        return role["Arn"]
-
-    def attach_backup_policy(self, resource, name):
-        self.changes.update(
-            resource, ["policies"], self.iam, "iam", "attach_role_policy", RoleName=name, PolicyArn=self.policy_arn
-        )
+        return role and role["Arn"]
 
     # --- plan ---------------------------------------------------------------
 
@@ -662,24 +631,8 @@ class BackupPlanManager:
             )
 
     def delete_role(self):
-        name = self.role_name
-        if name is None:
-            return
-        try:
-            attached = paginate(self.iam, "list_attached_role_policies", "AttachedPolicies", RoleName=name)
-        except is_boto3_error_code("NoSuchEntity"):
-            return
-        for policy in attached:
-            self.changes.update(
-                f"iam role {name}",
-                ["policies"],
-                self.iam,
-                "iam",
-                "detach_role_policy",
-                RoleName=name,
-                PolicyArn=policy["PolicyArn"],
-            )
-        self.changes.delete(f"iam role {name}", self.iam, "iam", "delete_role", RoleName=name)
+        if self.role_name is not None:
+            self.roles.delete(self.role_name)
 
     def delete_vault(self):
         name = self.params["vault_name"]

@@ -298,7 +298,6 @@ skipped_calls:
 import re
 import secrets
 import string
-import time
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
@@ -311,7 +310,6 @@ from ansible_collections.reelle.infra.plugins.module_utils.reelle_aws import (
     emulator_lacks,
     kms_key_id,
     on_emulator,
-    poll_seconds,
     run_manager,
     same_kms_key,
     snake,
@@ -320,8 +318,10 @@ from ansible_collections.reelle.infra.plugins.module_utils.reelle_aws import (
     tag_list,
 )
 from ansible_collections.reelle.infra.plugins.module_utils.reelle_secrets import OwnedSecret
+from ansible_collections.reelle.infra.plugins.module_utils.reelle_waiters import poll
 
 GROUP_ID = re.compile(r"^[A-Za-z](?!.*--)[A-Za-z0-9-]{0,39}(?<!-)$")
+# The pace of botocore's ElastiCache waiters (replication_group_available / _deleted).
 POLL_SECONDS = 15
 
 # What ElastiCache accepts as an AUTH token: 16-128 printable ASCII characters, the only non-alphanumerics
@@ -538,18 +538,17 @@ class ReplicationGroupManager:
 
     def wait_available(self):
         """Poll the group's status until it is available; returns the described group."""
-        deadline = time.monotonic() + self.params["wait_timeout"]
-        while True:
-            group = self.describe_group()
-            if group is None:
-                self.fail(f"{self.resource} disappeared while waiting for it to become available")
-            if group["Status"] == "available":
-                return group
-            if time.monotonic() >= deadline:
-                self.fail(
-                    f"Timed out after {self.params['wait_timeout']} s waiting for {self.resource}: {group['Status']}"
-                )
-            time.sleep(poll_seconds(POLL_SECONDS))
+        group, _done = poll(
+            self.describe_group,
+            lambda group: group is None or group["Status"] == "available",
+            self.params["wait_timeout"],
+            POLL_SECONDS,
+        )
+        if group is None:
+            self.fail(f"{self.resource} disappeared while waiting for it to become available")
+        if group["Status"] != "available":
+            self.fail(f"Timed out after {self.params['wait_timeout']} s waiting for {self.resource}: {group['Status']}")
+        return group
 
     def settle(self, response, group):
         """After a call that was made, wait until the group is available again."""
@@ -973,11 +972,9 @@ class ReplicationGroupManager:
             # moto keeps a deleted group in status "deleting" for ever.
             self.changes.skipped_calls.append("elasticache:describe_replication_groups (wait for deletion)")
             return False
-        deadline = time.monotonic() + self.params["wait_timeout"]
-        while self.describe_group() is not None:
-            if time.monotonic() >= deadline:
-                self.fail(f"Timed out after {self.params['wait_timeout']} s waiting for {self.resource} to be deleted")
-            time.sleep(poll_seconds(POLL_SECONDS))
+        _group, gone = poll(self.describe_group, lambda group: group is None, self.params["wait_timeout"], POLL_SECONDS)
+        if not gone:
+            self.fail(f"Timed out after {self.params['wait_timeout']} s waiting for {self.resource} to be deleted")
         return True
 
     def delete_subnet_group(self):

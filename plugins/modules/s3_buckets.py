@@ -108,7 +108,9 @@ options:
             description: ARN of the destination bucket (versioned).
             type: str
           replica_kms_key_arn:
-            description: KMS key the replicas are encrypted with in the destination region.
+            description:
+              - KMS key the replicas are encrypted with in the destination region (key ARN or alias ARN).
+              - A key ARN and its key id, or an alias ARN and the key it names, are the same key (no change).
             type: str
           storage_class:
             description: Storage class of the replicas.
@@ -257,6 +259,7 @@ import os
 with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing botocore
     from botocore.exceptions import ClientError
 
+from ansible_collections.amazon.aws.plugins.module_utils.arn import parse_aws_arn
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
@@ -350,6 +353,11 @@ def lifecycle_rule_view(api):
         ),
         "AbortIncompleteMultipartUpload": api.get("AbortIncompleteMultipartUpload"),
     }
+
+
+def replica_key(rule):
+    """The ReplicaKmsKeyID of a replication rule (None for no rule or no key)."""
+    return (((rule or {}).get("Destination") or {}).get("EncryptionConfiguration") or {}).get("ReplicaKmsKeyID")
 
 
 def lifecycle_rules_equal(desired_api, actual_api):
@@ -588,12 +596,17 @@ class S3Buckets:
         found = (actual.get("ApplyServerSideEncryptionByDefault") or {}).get("KMSMasterKeyID")
         return not differences(desired, actual, {key: "ignore"}) and same_kms_key(wanted, found, self.key_id)
 
-    def key_id(self, key):
-        """The key id an alias names (KMS DescribeKey), or the alias as given when KMS will not say."""
+    def key_id(self, key, region=None):
+        """The key id an alias names (KMS DescribeKey in ``region``), or the alias as given when KMS will not say."""
         try:
-            return aws_client(self.module, "kms").describe_key(aws_retry=True, KeyId=key)["KeyMetadata"]["KeyId"]
+            kms = aws_client(self.module, "kms", region=region)
+            return kms.describe_key(aws_retry=True, KeyId=key)["KeyMetadata"]["KeyId"]
         except ClientError:
             return key
+
+    def replica_key_id(self, key):
+        """key_id of a replica key: an alias ARN names the destination's region, where KMS knows it."""
+        return self.key_id(key, (parse_aws_arn(key) or {}).get("region"))
 
     def compare_tags(self, name, desired):
         actual = tag_dict((self.read("tags", self.s3.get_bucket_tagging, name) or {}).get("TagSet"))
@@ -611,8 +624,20 @@ class S3Buckets:
                 for key in EMULATOR_DROPS_IN_REPLICATION:
                     if rule.pop(key, None) is not None:
                         self.unverified.append(f"{spec['name']} replication {key}")
+        keys_match = self.same_replica_keys(compared, actual)
         found = differences(compared, actual, {"Rules": "strict"})
-        return actual, not found and len(actual.get("Rules", [])) == len(compared["Rules"])
+        return actual, keys_match and not found and len(actual.get("Rules", [])) == len(compared["Rules"])
+
+    def same_replica_keys(self, compared, actual):
+        """Each rule's replica key by the one KMS key rule; taken out of ``compared``, whose rest compares as is."""
+        current = {rule.get("ID"): rule for rule in actual.get("Rules", [])}
+        same = all(
+            same_kms_key(replica_key(rule), replica_key(current.get(rule["ID"])), self.replica_key_id)
+            for rule in compared["Rules"]
+        )
+        for rule in compared["Rules"]:
+            rule["Destination"].pop("EncryptionConfiguration", None)
+        return same
 
     # --- absent ---------------------------------------------------------------
 

@@ -11,6 +11,7 @@ import pytest
 from ansible.module_utils.testing import patch_module_args
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
+from ansible_collections.reelle.infra.plugins.module_utils import reelle_waiters
 from ansible_collections.reelle.infra.plugins.modules import aurora_global_database as module_under_test
 from botocore.stub import Stubber
 
@@ -608,9 +609,8 @@ def global_cluster(members, deletion_protection=False):
     }
 
 
-def test_a_detached_cluster_is_deleted_only_once_it_has_left_the_global_cluster(aws, capsys, monkeypatch):
-    """RemoveFromGlobalCluster returns while the member still detaches; DeleteDBCluster fails until it is gone."""
-    monkeypatch.setenv("REELLE_AWS_TIME_SCALE", "0.001")
+def expect_the_secondary_removed(aws):
+    """The reads of a delete of both clusters, then the secondary's RemoveFromGlobalCluster: (east, west) stubs."""
     east, west = aws["rds", "us-east-1"], aws["rds", "eu-west-1"]
     east.add_response(
         "describe_global_clusters", global_cluster(["us-east-1", "eu-west-1"]), {"GlobalClusterIdentifier": GLOBAL}
@@ -634,14 +634,22 @@ def test_a_detached_cluster_is_deleted_only_once_it_has_left_the_global_cluster(
             {"DBInstances": []},
             {"Filters": [{"Name": "db-cluster-id", "Values": [identifier]}]},
         )
-    detach = {"GlobalCluster": {"GlobalClusterIdentifier": GLOBAL}}
-    only_global = {"GlobalClusterIdentifier": GLOBAL}
-    # The secondary goes first: removed, still listed once, then gone; only then deleted.
+    # The secondary goes first.
     west.add_response(
         "remove_from_global_cluster",
-        detach,
+        {"GlobalCluster": {"GlobalClusterIdentifier": GLOBAL}},
         {"GlobalClusterIdentifier": GLOBAL, "DbClusterIdentifier": ARN["eu-west-1"]},
     )
+    return east, west
+
+
+def test_a_detached_cluster_is_deleted_only_once_it_has_left_the_global_cluster(aws, capsys, monkeypatch):
+    """RemoveFromGlobalCluster returns while the member still detaches; DeleteDBCluster fails until it is gone."""
+    monkeypatch.setenv("REELLE_AWS_TIME_SCALE", "0.001")
+    east, west = expect_the_secondary_removed(aws)
+    detach = {"GlobalCluster": {"GlobalClusterIdentifier": GLOBAL}}
+    only_global = {"GlobalClusterIdentifier": GLOBAL}
+    # Removed, still listed once, then gone; only then deleted.
     east.add_response("describe_global_clusters", global_cluster(["us-east-1", "eu-west-1"]), only_global)
     east.add_response("describe_global_clusters", global_cluster(["us-east-1"]), only_global)
     west.add_response(
@@ -666,6 +674,23 @@ def test_a_detached_cluster_is_deleted_only_once_it_has_left_the_global_cluster(
     east.add_response("delete_global_cluster", detach, only_global)
     result = run(minimal(state="absent", confirm_delete=GLOBAL), capsys)
     assert result["changed"] and result["skipped_calls"] == [], result.get("msg")
+
+
+def test_a_member_that_does_not_leave_in_wait_timeout_fails_the_run(aws, capsys, monkeypatch):
+    """Polled every 15 s for the whole wait_timeout (reelle_waiters' rule: 20 s is two polls); then a clear failure."""
+    monkeypatch.setenv("REELLE_AWS_TIME_SCALE", "1")
+    sleeps = []
+    monkeypatch.setattr(reelle_waiters.time, "sleep", sleeps.append)
+    east, _west = expect_the_secondary_removed(aws)
+    for _poll in range(2):
+        east.add_response(
+            "describe_global_clusters",
+            global_cluster(["us-east-1", "eu-west-1"]),
+            {"GlobalClusterIdentifier": GLOBAL},
+        )
+    result = run(minimal(state="absent", confirm_delete=GLOBAL, wait_timeout=20), capsys)
+    assert result["failed"] and result["msg"].startswith(f"Gave up after 20 s waiting for {ARN['eu-west-1']}")
+    assert sleeps == [15]
 
 
 def stub_any():

@@ -72,8 +72,7 @@ def test_create_makes_vault_role_plan_and_reports_the_selection_skipped(staging,
     result = run(staging, capsys)
     assert [(row["action"], row["resource"]) for row in result["changes"]] == [
         ("create", "backup vault t-vault"),
-        ("create", "iam role t-plan-backup"),
-        ("update", "iam role t-plan-backup"),
+        ("create", "iam role t-plan-backup"),  # its policy is attached within the create row
         ("create", "backup plan t-plan"),
         ("create", "backup selection t-by-tag"),
     ]
@@ -161,6 +160,86 @@ def test_tags_are_kept_at_the_given_set(staging, capsys):
     }
 
 
+def test_role_tags_are_rows_per_key(staging, capsys):
+    run(staging, capsys)
+    result = run(dict(staging, tags={"owner": "team"}), capsys)
+    role_rows = [row["attributes"] for row in result["changes"] if row["resource"] == "iam role t-plan-backup"]
+    assert role_rows == [["tags.owner"], ["tags.environment"]]  # tag_role, then untag_role
+
+
+def drift_the_role():
+    """Someone edited the module's role: another trust policy and description, the backup policy detached."""
+    iam = boto3.client("iam", region_name="us-east-1")
+    elsewhere = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+    }
+    iam.update_assume_role_policy(RoleName="t-plan-backup", PolicyDocument=json.dumps(elsewhere))
+    iam.update_role(RoleName="t-plan-backup", Description="edited by hand")
+    iam.detach_role_policy(RoleName="t-plan-backup", PolicyArn=BACKUP_POLICY_ARN)
+    iam.attach_role_policy(RoleName="t-plan-backup", PolicyArn=RESTORES_POLICY_ARN)
+    return iam
+
+
+BACKUP_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup"
+RESTORES_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForRestores"
+ROLE_DRIFT_ROWS = [
+    {"action": "update", "resource": "iam role t-plan-backup", "attributes": ["assume_role_policy"]},
+    {"action": "update", "resource": "iam role t-plan-backup", "attributes": ["Description"]},
+    {
+        "action": "update",
+        "resource": "iam role t-plan-backup",
+        "attributes": [f"managed_policy_arns.{BACKUP_POLICY_ARN}"],
+    },
+]
+
+
+def test_the_roles_trust_policy_description_and_policy_are_kept(staging, capsys):
+    """AWS Backup must be able to assume the role: a trust policy edited away is set back (other policies stay)."""
+    run(staging, capsys)
+    iam = drift_the_role()
+    result = run(staging, capsys)
+    assert result["changes"] == ROLE_DRIFT_ROWS
+    role = iam.get_role(RoleName="t-plan-backup")["Role"]
+    assert role["Description"] == "AWS Backup role of plan t-plan"
+    trust = role["AssumeRolePolicyDocument"]
+    trust = json.loads(trust) if isinstance(trust, str) else trust
+    assert trust["Statement"][0]["Principal"] == {"Service": "backup.amazonaws.com"}
+    attached = {
+        policy["PolicyArn"] for policy in iam.list_attached_role_policies(RoleName="t-plan-backup")["AttachedPolicies"]
+    }
+    assert attached == {BACKUP_POLICY_ARN, RESTORES_POLICY_ARN}
+    assert not run(staging, capsys)["changed"]
+
+
+def test_check_mode_reports_the_role_drift_and_changes_nothing(staging, capsys):
+    run(staging, capsys)
+    iam = drift_the_role()
+    before = iam.get_role(RoleName="t-plan-backup")["Role"]
+    result = run(staging, capsys, check_mode=True, diff=True)
+    assert result["changes"] == ROLE_DRIFT_ROWS
+    after = iam.get_role(RoleName="t-plan-backup")["Role"]
+    assert (after["Description"], after["AssumeRolePolicyDocument"]) == (
+        before["Description"],
+        before["AssumeRolePolicyDocument"],
+    )
+    attached = iam.list_attached_role_policies(RoleName="t-plan-backup")["AttachedPolicies"]
+    assert [policy["PolicyArn"] for policy in attached] == [RESTORES_POLICY_ARN]
+    diff_after = result["diff"]["after"]["iam role t-plan-backup"]
+    assert diff_after["assume_role_policy"]["Statement"][0]["Principal"] == {"Service": "backup.amazonaws.com"}
+    assert diff_after["managed_policy_arns"] == [BACKUP_POLICY_ARN]
+
+
+def test_check_mode_absent_deletes_nothing(staging, capsys):
+    run(staging, capsys)
+    absent = {"region": "us-east-1", "state": "absent", "vault_name": "t-vault", "plan_name": "t-plan"}
+    result = run(dict(absent, selection=staging["selection"]), capsys, check_mode=True)
+    assert ("delete", "iam role t-plan-backup") in [(row["action"], row["resource"]) for row in result["changes"]]
+    attached = boto3.client("iam", region_name="us-east-1").list_attached_role_policies(RoleName="t-plan-backup")
+    assert [policy["PolicyArn"] for policy in attached["AttachedPolicies"]] == [BACKUP_POLICY_ARN]
+    assert len(plans()) == 1
+
+
 def test_check_mode_on_an_empty_account_creates_nothing_and_accepts_a_null_key(emulator, capsys):
     args = dict(
         region="us-east-1",
@@ -225,8 +304,7 @@ def test_absent_deletes_plan_and_role_and_keeps_the_vault_unless_named(staging, 
     result = run(absent, capsys)
     assert [(row["action"], row["resource"]) for row in result["changes"]] == [
         ("delete", "backup plan t-plan"),
-        ("update", "iam role t-plan-backup"),
-        ("delete", "iam role t-plan-backup"),
+        ("delete", "iam role t-plan-backup"),  # its policies are detached within the delete row
     ]
     assert plans() == [] and "t-plan-backup" not in roles() and len(vaults()) == 1
     assert not run(absent, capsys)["changed"]
@@ -540,3 +618,47 @@ def test_the_backup_role_gets_the_managed_policy_of_its_partition(aws, capsys):
     args = dict(AWS_ARGS, region="us-gov-west-1", selection={"name": "t-by-tag", "tags": {"backup": "daily"}})
     result = run(args, capsys)
     assert result.get("iam_role_arn") == gov_role, result.get("msg")
+
+
+def test_a_new_role_backup_cannot_assume_yet_is_retried(aws, capsys, monkeypatch):
+    """IAM is eventually consistent: AWS Backup may refuse a role made a moment ago; the selection is tried again."""
+    monkeypatch.setenv("REELLE_AWS_TIME_SCALE", "0.001")
+    new_role = "arn:aws:iam::123456789012:role/t-plan-backup"
+    expect_existing(aws["backup"])
+    iam = aws["iam"]
+    iam.add_client_error("get_role", "NoSuchEntity", "The role with name t-plan-backup cannot be found.")
+    iam.add_response(
+        "create_role",
+        {
+            "Role": {
+                "Path": "/",
+                "RoleName": "t-plan-backup",
+                "RoleId": "AROAEXAMPLEEXAMPLE123",
+                "Arn": new_role,
+                "CreateDate": "2026-01-01T00:00:00Z",
+            }
+        },
+        {
+            "RoleName": "t-plan-backup",
+            "Path": "/",
+            "AssumeRolePolicyDocument": json.dumps(module_under_test.ASSUME_ROLE_POLICY),
+            "Description": "AWS Backup role of plan t-plan",
+        },
+    )
+    iam.add_response("attach_role_policy", {}, {"RoleName": "t-plan-backup", "PolicyArn": BACKUP_POLICY_ARN})
+    backup = aws["backup"]
+    backup.add_response("list_backup_selections", {"BackupSelectionsList": []}, {"BackupPlanId": PLAN_ID})
+    wanted = {"BackupPlanId": PLAN_ID, "BackupSelection": selection(IamRoleArn=new_role)}
+    backup.add_client_error(
+        "create_backup_selection",
+        "InvalidParameterValueException",
+        f"IAM Role {new_role} cannot be assumed by AWS Backup",
+        expected_params=wanted,
+    )
+    backup.add_response("create_backup_selection", {"SelectionId": "s-2", "BackupPlanId": PLAN_ID}, wanted)
+    result = run(dict(AWS_ARGS, selection={"name": "t-by-tag", "tags": {"backup": "daily"}}), capsys)
+    assert [(row["action"], row["resource"]) for row in result["changes"]] == [
+        ("create", "iam role t-plan-backup"),
+        ("create", "backup selection t-by-tag"),
+    ]
+    assert (result["iam_role_arn"], result["selection_id"]) == (new_role, "s-2")

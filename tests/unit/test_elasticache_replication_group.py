@@ -10,6 +10,7 @@ import pytest
 from ansible.module_utils.testing import patch_module_args
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
+from ansible_collections.reelle.infra.plugins.module_utils import reelle_waiters
 from ansible_collections.reelle.infra.plugins.modules import elasticache_replication_group as module_under_test
 from botocore.stub import ANY, Stubber
 
@@ -548,6 +549,75 @@ def test_delete_on_aws_keeps_a_final_snapshot_and_waits_until_gone(aws, capsys):
     result = run(args, capsys)
     assert result["changes"] == [{"action": "delete", "resource": "replication group t-redis", "attributes": []}]
     assert result["skipped_calls"] == []
+
+
+@pytest.fixture
+def sleeps(monkeypatch):
+    """The polls' sleeps at AWS's pace (REELLE_AWS_TIME_SCALE 1), recorded instead of slept."""
+    monkeypatch.setenv("REELLE_AWS_TIME_SCALE", "1")
+    taken = []
+    monkeypatch.setattr(reelle_waiters.time, "sleep", taken.append)
+    return taken
+
+
+def test_a_group_not_available_within_wait_timeout_fails_with_its_status(aws, capsys, sleeps):
+    """Polled every 15 s for the whole wait_timeout (reelle_waiters' rule: 20 s is two polls)."""
+    ec = aws["elasticache"]
+    expect_describe(ec)
+    ec.add_response(
+        "modify_replication_group_shard_configuration",
+        {"ReplicationGroup": {"ReplicationGroupId": GROUP, "Status": "modifying"}},
+        {"ReplicationGroupId": GROUP, "ApplyImmediately": True, "NodeGroupCount": 4},
+    )
+    expect_describe(ec, Status="modifying")
+    expect_describe(ec, Status="modifying")
+    args = {"replication_group_id": GROUP, "region": "us-east-1", "num_node_groups": 4, "wait_timeout": 20}
+    result = run(args, capsys)
+    assert (
+        result["failed"] and result["msg"] == f"Timed out after 20 s waiting for replication group {GROUP}: modifying"
+    )
+    assert sleeps == [15]
+
+
+def test_a_group_that_disappears_while_waiting_fails_clearly(aws, capsys, sleeps):
+    ec = aws["elasticache"]
+    expect_describe(ec)
+    ec.add_response(
+        "modify_replication_group_shard_configuration",
+        {"ReplicationGroup": {"ReplicationGroupId": GROUP, "Status": "modifying"}},
+        {"ReplicationGroupId": GROUP, "ApplyImmediately": True, "NodeGroupCount": 4},
+    )
+    ec.add_client_error(
+        "describe_replication_groups", service_error_code="ReplicationGroupNotFoundFault", http_status_code=404
+    )
+    result = run({"replication_group_id": GROUP, "region": "us-east-1", "num_node_groups": 4}, capsys)
+    assert result["failed"] and "disappeared while waiting" in result["msg"]
+    assert sleeps == []
+
+
+def test_a_delete_not_done_within_wait_timeout_fails(aws, capsys, sleeps):
+    ec = aws["elasticache"]
+    expect_describe(ec)
+    ec.add_response(
+        "delete_replication_group",
+        {"ReplicationGroup": {"ReplicationGroupId": GROUP, "Status": "deleting"}},
+        {"ReplicationGroupId": GROUP, "FinalSnapshotIdentifier": "t-final"},
+    )
+    for _poll in range(3):  # 31 s at 15 s a poll: three polls
+        expect_describe(ec, Status="deleting")
+    args = {
+        "replication_group_id": GROUP,
+        "region": "us-east-1",
+        "state": "absent",
+        "final_snapshot_identifier": "t-final",
+        "wait_timeout": 31,
+    }
+    result = run(args, capsys)
+    assert (
+        result["failed"]
+        and result["msg"] == f"Timed out after 31 s waiting for replication group {GROUP} to be deleted"
+    )
+    assert sleeps == [15, 15]
 
 
 def test_create_on_aws_sends_the_whole_request(aws, capsys):

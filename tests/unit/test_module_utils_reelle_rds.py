@@ -255,6 +255,19 @@ def test_wait_for_gives_up_after_the_timeout(aws, monkeypatch):
         reelle_rds.wait_for(rds.client, "db_instance_available", 0, DBInstanceIdentifier="unit-pg")
 
 
+def test_wait_for_polls_at_the_rds_pace_by_the_one_waiter_rule(monkeypatch):
+    """botocore's RDS waiters poll every 30 s; the attempts cover the whole timeout (rounded up, reelle_waiters)."""
+    monkeypatch.setenv("REELLE_AWS_TIME_SCALE", "1")
+    asked = {}
+
+    def get_waiter(name):
+        asked["waiter"] = name
+        return types.SimpleNamespace(wait=asked.update)
+
+    reelle_rds.wait_for(types.SimpleNamespace(get_waiter=get_waiter), "db_cluster_available", 1801, Id="unit")
+    assert asked == {"waiter": "db_cluster_available", "WaiterConfig": {"Delay": 30, "MaxAttempts": 61}, "Id": "unit"}
+
+
 # --- the master secret ----------------------------------------------------------------
 
 

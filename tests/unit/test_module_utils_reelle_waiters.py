@@ -5,8 +5,9 @@
 import boto3
 import pytest
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
+from ansible_collections.reelle.infra.plugins.module_utils import reelle_waiters
 from ansible_collections.reelle.infra.plugins.module_utils.reelle_aws import retry_for
-from ansible_collections.reelle.infra.plugins.module_utils.reelle_waiters import wait_for, waiter_config
+from ansible_collections.reelle.infra.plugins.module_utils.reelle_waiters import poll, wait_for, waiter_config
 from botocore.exceptions import WaiterError
 from botocore.stub import Stubber
 
@@ -19,7 +20,9 @@ LB_ARN = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/l
         ("1", 600, 15, {"Delay": 15.0, "MaxAttempts": 40}),  # botocore's own load balancer pace: 40 x 15 s
         ("1", 1800, 30, {"Delay": 30.0, "MaxAttempts": 60}),
         ("0.1", 1800, 30, {"Delay": 3.0, "MaxAttempts": 600}),  # tests poll faster; the timeout stays
-        ("1", 20, 15, {"Delay": 15.0, "MaxAttempts": 1}),  # whole polls only
+        ("1", 20, 15, {"Delay": 15.0, "MaxAttempts": 2}),  # rounded up: a partial interval is one more poll
+        ("1", 610, 15, {"Delay": 15.0, "MaxAttempts": 41}),  # the wait is never cut short of its timeout
+        ("0.015", 900, 15, {"Delay": 0.225, "MaxAttempts": 4000}),  # 900 / 0.22499999999999998: float noise
         ("1", 0, 15, {"Delay": 15.0, "MaxAttempts": 1}),  # always one attempt
     ],
 )
@@ -56,8 +59,8 @@ def test_wait_for_polls_the_services_waiter_until_its_target_state(elb):
 
 def test_wait_for_gives_up_after_the_timeout(elb):
     client, stub = elb
-    # 0.16 s at the scaled 0.05 s pace: three polls, then WaiterError.
-    for _poll in range(3):
+    # 0.16 s at the scaled 0.05 s pace: 3.2 intervals, rounded up to four polls, then WaiterError.
+    for _poll in range(4):
         stub.add_response("describe_load_balancers", state("provisioning"), {"Names": ["lb-ok"]})
     with pytest.raises(WaiterError, match="Max attempts exceeded"):
         wait_for(client, "load_balancer_available", 0.16, 15, Names=["lb-ok"])
@@ -70,3 +73,34 @@ def test_wait_for_counts_not_found_as_deleted(elb):
         "describe_load_balancers", "LoadBalancerNotFound", expected_params={"LoadBalancerArns": [LB_ARN]}
     )
     wait_for(client, "load_balancers_deleted", 600, 15, LoadBalancerArns=[LB_ARN])
+
+
+# --- poll: a state read the module's own way, under the same rule ------------------------
+
+
+@pytest.fixture
+def sleeps(monkeypatch):
+    """The sleeps poll() takes, at the real pace (REELLE_AWS_TIME_SCALE 1), without waiting."""
+    monkeypatch.setenv("REELLE_AWS_TIME_SCALE", "1")
+    taken = []
+    monkeypatch.setattr(reelle_waiters.time, "sleep", taken.append)
+    return taken
+
+
+def test_poll_reads_until_done_sleeping_between_reads(sleeps):
+    answers = iter(["creating", "modifying", "available", "never read"])
+    assert poll(lambda: next(answers), lambda status: status == "available", 600, 15) == ("available", True)
+    assert sleeps == [15, 15]
+
+
+def test_poll_makes_the_attempts_of_waiter_config_then_gives_the_last_answer(sleeps):
+    reads = []
+    answer = poll(lambda: reads.append(len(reads)) or "deleting", lambda status: status is None, 610, 15)
+    assert answer == ("deleting", False)
+    assert len(reads) == waiter_config(610, 15)["MaxAttempts"] == 41
+    assert sleeps == [15] * 40  # none after the last read
+
+
+def test_poll_done_at_once_does_not_sleep(sleeps):
+    assert poll(lambda: None, lambda group: group is None, 0, 15) == (None, True)
+    assert sleeps == []

@@ -497,7 +497,7 @@ def test_encryption_key_compares_by_the_one_kms_key_rule(stubbed, monkeypatch, s
         else:
             kms_stub.add_response("describe_key", {"KeyMetadata": {"KeyId": answer}}, {"KeyId": "alias/unit"})
     kms_stub.activate()
-    monkeypatch.setattr(s3_buckets, "aws_client", lambda module, service: RetryingBotoClientWrapper(kms, RETRY))
+    monkeypatch.setattr(s3_buckets, "aws_client", lambda module, service, region: RetryingBotoClientWrapper(kms, RETRY))
     desired = manager.desired_encryption()
     by_default = {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": stored}
     rule = {"ApplyServerSideEncryptionByDefault": by_default, "BucketKeyEnabled": True}
@@ -517,3 +517,71 @@ def test_encryption_other_than_the_key_still_differs(stubbed):
         "get_bucket_encryption", {"ServerSideEncryptionConfiguration": {"Rules": [rule]}}, {"Bucket": LOGS}
     )
     assert manager.compare(manager.specs["app-logs"], "encryption", desired) == (rule, False)
+
+
+REPLICA_KEY = "arn:aws:kms:eu-west-1:123456789012:key/1111aaaa-1a2b-4c5d-8e9f-0a1b2c3d4e5f"
+REPLICA_ALIAS = "arn:aws:kms:eu-west-1:123456789012:alias/unit-replica"
+
+
+@pytest.mark.parametrize(
+    ("wanted", "stored", "kms_answers", "same"),
+    [
+        (REPLICA_KEY, REPLICA_KEY, [], True),
+        (REPLICA_KEY, REPLICA_KEY.split(":key/")[1], [], True),  # a key id and its ARN are one key
+        (REPLICA_KEY, "arn:aws:kms:eu-west-1:123456789012:key/another", [], False),
+        (REPLICA_KEY, None, [], False),  # no key on the rule: the key is set
+        (REPLICA_ALIAS, "arn:aws:kms:eu-west-1:123456789012:alias/unit-replica", [], True),
+        (REPLICA_ALIAS, REPLICA_KEY, [REPLICA_KEY.split(":key/")[1]], True),  # KMS of eu-west-1 says which key
+        (REPLICA_ALIAS, REPLICA_KEY, ["2222bbbb-1a2b-4c5d-8e9f-0a1b2c3d4e5f"], False),
+    ],
+)
+def test_replica_key_compares_by_the_one_kms_key_rule(stubbed, monkeypatch, wanted, stored, kms_answers, same):
+    replication = {"destination_bucket_arn": "arn:aws:s3:::unit-replica", "replica_kms_key_arn": wanted}
+    manager, stub = stubbed(
+        staging_args(
+            replication_role_arn="arn:aws:iam::123456789012:role/r",
+            buckets=[{"key": "user-uploads", "replication": replication}],
+        )
+    )
+    kms = boto3.client("kms", region_name="eu-west-1")
+    kms_stub = Stubber(kms)
+    for answer in kms_answers:
+        kms_stub.add_response("describe_key", {"KeyMetadata": {"KeyId": answer}}, {"KeyId": REPLICA_ALIAS})
+    kms_stub.activate()
+    regions = []
+
+    def kms_client(module, service, region):
+        regions.append(region)
+        return RetryingBotoClientWrapper(kms, RETRY)
+
+    monkeypatch.setattr(s3_buckets, "aws_client", kms_client)
+    spec = manager.specs["user-uploads"]
+    desired = manager.desired_replication(spec)
+    as_stored = json.loads(json.dumps(desired))
+    destination = as_stored["Rules"][0]["Destination"]
+    if stored is None:
+        del destination["EncryptionConfiguration"]
+    else:
+        destination["EncryptionConfiguration"]["ReplicaKmsKeyID"] = stored
+    stub.add_response("get_bucket_replication", {"ReplicationConfiguration": as_stored}, {"Bucket": UPLOADS})
+    assert manager.compare(spec, "replication", desired) == (as_stored, same)
+    assert desired["Rules"][0]["Destination"]["EncryptionConfiguration"] == {"ReplicaKmsKeyID": wanted}  # as sent
+    assert regions == ["eu-west-1"] * len(kms_answers)
+    stub.assert_no_pending_responses()
+    kms_stub.assert_no_pending_responses()
+
+
+def test_a_replica_key_that_matches_does_not_hide_other_differences(stubbed):
+    replication = {"destination_bucket_arn": "arn:aws:s3:::unit-replica", "replica_kms_key_arn": REPLICA_KEY}
+    manager, stub = stubbed(
+        staging_args(
+            replication_role_arn="arn:aws:iam::123456789012:role/r",
+            buckets=[{"key": "user-uploads", "replication": replication}],
+        )
+    )
+    spec = manager.specs["user-uploads"]
+    desired = manager.desired_replication(spec)
+    as_stored = json.loads(json.dumps(desired))
+    as_stored["Rules"][0]["Destination"]["StorageClass"] = "GLACIER"
+    stub.add_response("get_bucket_replication", {"ReplicationConfiguration": as_stored}, {"Bucket": UPLOADS})
+    assert manager.compare(spec, "replication", desired) == (as_stored, False)
