@@ -7,8 +7,7 @@ the moto server shows a cluster made and kept by the same code both modules run.
 
 import boto3
 import pytest
-from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
-from ansible_collections.reelle.infra.plugins.module_utils.reelle_aws import ChangeSet, retry_for
+from ansible_collections.reelle.infra.plugins.module_utils.reelle_aws import ChangeSet
 from ansible_collections.reelle.infra.plugins.module_utils.reelle_ecs import (
     EcsCluster,
     find_cluster,
@@ -16,7 +15,8 @@ from ansible_collections.reelle.infra.plugins.module_utils.reelle_ecs import (
     strategy_problem,
     sync_ecs_tags,
 )
-from botocore.stub import Stubber
+
+from tests.support.stubs import fake_module, retrying, stubbed
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -26,28 +26,11 @@ DESCRIBE = {"clusters": [NAME], "include": ["SETTINGS", "TAGS"]}
 FARGATE_DEFAULT = [{"capacityProvider": "FARGATE", "weight": 1, "base": 0}]
 
 
-class FakeModule:
-    def __init__(self, check_mode=False):
-        self.check_mode = check_mode
-        self._diff = True
-
-
-def retrying(client):
-    """The client as aws_client() wraps it: aws_retry=True calls go through retry_for('ecs')."""
-    return RetryingBotoClientWrapper(client, retry_for("ecs"))
-
-
 @pytest.fixture
 def ecs(monkeypatch):
     """An ECS client aimed at AWS with a Stubber; every queued answer must be asked for."""
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    monkeypatch.delenv("REELLE_AWS_TARGET", raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    client = boto3.client("ecs", region_name=REGION)
-    with Stubber(client) as stub:
-        yield client, stub
-        stub.assert_no_pending_responses()
+    with stubbed(monkeypatch, "ecs") as pair:
+        yield pair
 
 
 def cluster(status="ACTIVE", settings=None, tags=None, providers=None, default=None):
@@ -108,18 +91,26 @@ def test_ecs_tags_are_reconciled_with_ecs_shaped_calls(ecs):
     arn = f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/{NAME}/backend"
     stub.add_response("tag_resource", {}, {"resourceArn": arn, "tags": [{"key": "owner", "value": "platform"}]})
     stub.add_response("untag_resource", {}, {"resourceArn": arn, "tagKeys": ["stale"]})
-    changes = ChangeSet(FakeModule())
+    changes = ChangeSet(fake_module())
     current = [{"key": "project", "value": "reelle"}, {"key": "stale", "value": "yes"}]
     sync_ecs_tags(
-        changes, retrying(client), "ecs service backend", arn, current, {"project": "reelle", "owner": "platform"}, True
+        changes,
+        retrying(client, "ecs"),
+        "ecs service backend",
+        arn,
+        current,
+        {"project": "reelle", "owner": "platform"},
+        True,
     )
     assert rows(changes) == [("update", ["tags.owner"]), ("update", ["tags.stale"])]
 
 
 def test_unset_tags_are_left_alone(ecs):
     client, _ = ecs
-    changes = ChangeSet(FakeModule())
-    sync_ecs_tags(changes, retrying(client), "ecs service backend", "arn", [{"key": "a", "value": "1"}], None, True)
+    changes = ChangeSet(fake_module())
+    sync_ecs_tags(
+        changes, retrying(client, "ecs"), "ecs service backend", "arn", [{"key": "a", "value": "1"}], None, True
+    )
     assert changes.changes == []
 
 
@@ -130,7 +121,7 @@ def test_unset_tags_are_left_alone(ecs):
 def test_find_cluster_counts_every_status_but_inactive(ecs, status, exists):
     client, stub = ecs
     described(stub, cluster(status=status))
-    assert (find_cluster(retrying(client), NAME) is not None) is exists
+    assert (find_cluster(retrying(client, "ecs"), NAME) is not None) is exists
 
 
 def test_find_cluster_without_an_answer_is_none(ecs):
@@ -140,7 +131,7 @@ def test_find_cluster_without_an_answer_is_none(ecs):
         {"clusters": [], "failures": [{"arn": CLUSTER_ARN, "reason": "MISSING"}]},
         DESCRIBE,
     )
-    assert find_cluster(retrying(client), NAME) is None
+    assert find_cluster(retrying(client, "ecs"), NAME) is None
 
 
 # --- creating ----------------------------------------------------------------------------
@@ -160,8 +151,8 @@ def test_create_sends_what_the_caller_manages_and_the_tags(ecs):
             "tags": [{"key": "project", "value": "reelle"}],
         },
     )
-    changes = ChangeSet(FakeModule())
-    arn = EcsCluster(changes, retrying(client), NAME).ensure_present(
+    changes = ChangeSet(fake_module())
+    arn = EcsCluster(changes, retrying(client, "ecs"), NAME).ensure_present(
         settings={"containerInsights": "enabled"},
         capacity_providers=["FARGATE", "ec2-a"],
         default_strategy=FARGATE_DEFAULT,
@@ -176,15 +167,18 @@ def test_create_leaves_out_unset_settings_and_empty_tags(ecs):
     client, stub = ecs
     described(stub)
     stub.add_response("create_cluster", {"cluster": cluster()}, {"clusterName": NAME})
-    changes = ChangeSet(FakeModule())
-    EcsCluster(changes, retrying(client), NAME).ensure_present(settings={"containerInsights": None}, tags={})
+    changes = ChangeSet(fake_module())
+    EcsCluster(changes, retrying(client, "ecs"), NAME).ensure_present(settings={"containerInsights": None}, tags={})
 
 
 def test_check_mode_reports_the_create_and_makes_no_call(ecs):
     client, stub = ecs
     described(stub)
-    changes = ChangeSet(FakeModule(check_mode=True))
-    assert EcsCluster(changes, retrying(client), NAME).ensure_present(settings={"containerInsights": "enabled"}) is None
+    changes = ChangeSet(fake_module(check_mode=True))
+    assert (
+        EcsCluster(changes, retrying(client, "ecs"), NAME).ensure_present(settings={"containerInsights": "enabled"})
+        is None
+    )
     assert changes.changes == [{"action": "create", "resource": f"ecs cluster {NAME}", "attributes": []}]
 
 
@@ -200,8 +194,8 @@ def test_changed_settings_and_tags_are_updated(ecs):
         {"cluster": NAME, "settings": [{"name": "containerInsights", "value": "disabled"}]},
     )
     stub.add_response("untag_resource", {}, {"resourceArn": CLUSTER_ARN, "tagKeys": ["old"]})
-    changes = ChangeSet(FakeModule())
-    arn = EcsCluster(changes, retrying(client), NAME).ensure_present(
+    changes = ChangeSet(fake_module())
+    arn = EcsCluster(changes, retrying(client, "ecs"), NAME).ensure_present(
         settings={"containerInsights": "disabled"}, tags={"project": "reelle"}
     )
     assert arn == CLUSTER_ARN
@@ -216,8 +210,8 @@ def test_what_the_caller_does_not_manage_is_left_alone(ecs):
     existing = cluster(settings={"containerInsights": "enabled"}, tags={"x": "1"}, providers=["FARGATE"])
     described(stub, existing)
     described(stub, existing)
-    changes = ChangeSet(FakeModule())
-    part = EcsCluster(changes, retrying(client), NAME)
+    changes = ChangeSet(fake_module())
+    part = EcsCluster(changes, retrying(client, "ecs"), NAME)
     part.ensure_present(settings={"containerInsights": None})
     part.ensure_present(capacity_providers=["FARGATE"], default_strategy=[], tags={"other": "2"}, reconcile_tags=False)
     assert changes.changes == []
@@ -226,8 +220,8 @@ def test_what_the_caller_does_not_manage_is_left_alone(ecs):
 def test_providers_in_another_order_are_no_change(ecs):
     client, stub = ecs
     described(stub, cluster(providers=["ec2-a", "FARGATE_SPOT", "FARGATE"], default=FARGATE_DEFAULT))
-    changes = ChangeSet(FakeModule())
-    EcsCluster(changes, retrying(client), NAME).ensure_present(
+    changes = ChangeSet(fake_module())
+    EcsCluster(changes, retrying(client, "ecs"), NAME).ensure_present(
         capacity_providers=["FARGATE", "FARGATE_SPOT", "ec2-a"], default_strategy=FARGATE_DEFAULT
     )
     assert changes.changes == []
@@ -251,8 +245,8 @@ def test_other_providers_or_strategy_are_put_together(ecs, providers, default, a
     described(stub, cluster(providers=providers, default=default))
     wanted = {"capacityProviders": ["FARGATE", "ec2-a"], "defaultCapacityProviderStrategy": FARGATE_DEFAULT}
     stub.add_response("put_cluster_capacity_providers", {"cluster": cluster()}, dict(wanted, cluster=NAME))
-    changes = ChangeSet(FakeModule())
-    EcsCluster(changes, retrying(client), NAME).ensure_present(
+    changes = ChangeSet(fake_module())
+    EcsCluster(changes, retrying(client, "ecs"), NAME).ensure_present(
         capacity_providers=wanted["capacityProviders"], default_strategy=FARGATE_DEFAULT
     )
     assert rows(changes) == [("update", attributes)]
@@ -274,8 +268,8 @@ def test_a_provider_leaves_the_providers_and_the_default_strategy(ecs):
         {"cluster": cluster()},
         {"cluster": NAME, "capacityProviders": ["FARGATE", "ec2-b"], "defaultCapacityProviderStrategy": strategy[1:]},
     )
-    changes = ChangeSet(FakeModule())
-    EcsCluster(changes, retrying(client), NAME).remove_capacity_provider("ec2-a")
+    changes = ChangeSet(fake_module())
+    EcsCluster(changes, retrying(client, "ecs"), NAME).remove_capacity_provider("ec2-a")
     assert rows(changes) == [("update", ["capacityProviders"])]
 
 
@@ -283,8 +277,8 @@ def test_a_provider_leaves_the_providers_and_the_default_strategy(ecs):
 def test_a_provider_the_cluster_lacks_needs_no_call(ecs, found):
     client, stub = ecs
     described(stub, *([found] if found else []))
-    changes = ChangeSet(FakeModule())
-    EcsCluster(changes, retrying(client), NAME).remove_capacity_provider("ec2-a")
+    changes = ChangeSet(fake_module())
+    EcsCluster(changes, retrying(client, "ecs"), NAME).remove_capacity_provider("ec2-a")
     assert changes.changes == []
 
 
@@ -293,8 +287,8 @@ def test_absent_deletes_an_existing_cluster_only(ecs):
     described(stub, cluster())
     stub.add_response("delete_cluster", {"cluster": cluster(status="INACTIVE")}, {"cluster": NAME})
     described(stub, cluster(status="INACTIVE"))
-    changes = ChangeSet(FakeModule())
-    part = EcsCluster(changes, retrying(client), NAME)
+    changes = ChangeSet(fake_module())
+    part = EcsCluster(changes, retrying(client, "ecs"), NAME)
     part.ensure_absent()
     part.ensure_absent()
     assert rows(changes) == [("delete", [])]
@@ -305,8 +299,8 @@ def test_absent_deletes_an_existing_cluster_only(ecs):
 
 def test_one_cluster_for_both_modules_on_the_emulator(emulator):
     """ecs_deploy's part (settings, tags) and ecs_ec2_capacity's (providers) on one cluster, then no change."""
-    client = retrying(boto3.client("ecs", region_name=REGION))
-    changes = ChangeSet(FakeModule())
+    client = retrying(boto3.client("ecs", region_name=REGION), "ecs")
+    changes = ChangeSet(fake_module())
     part = EcsCluster(changes, client, NAME)
     arn = part.ensure_present(settings={"containerInsights": "enabled"}, tags={"project": "reelle"})
     assert arn and arn.endswith(f":cluster/{NAME}")
@@ -318,7 +312,7 @@ def test_one_cluster_for_both_modules_on_the_emulator(emulator):
     assert {item["key"]: item["value"] for item in found["tags"]} == {"project": "reelle"}
     assert rows(changes) == [("create", []), ("update", ["capacityProviders", "defaultCapacityProviderStrategy"])]
 
-    again = ChangeSet(FakeModule())
+    again = ChangeSet(fake_module())
     part = EcsCluster(again, client, NAME)
     part.ensure_present(settings={"containerInsights": "enabled"}, tags={"project": "reelle"})
     part.ensure_present(**providers, reconcile_tags=False)

@@ -7,10 +7,10 @@ AssociateKmsKey, which the emulator lacks; the moto server shows a create and a 
 
 import boto3
 import pytest
-from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
-from ansible_collections.reelle.infra.plugins.module_utils.reelle_aws import ChangeSet, retry_for
+from ansible_collections.reelle.infra.plugins.module_utils.reelle_aws import ChangeSet
 from ansible_collections.reelle.infra.plugins.module_utils.reelle_logs import LogGroup, find_log_group, log_group_arn
-from botocore.stub import Stubber
+
+from tests.support.stubs import fake_module, retrying, stubbed
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -20,28 +20,11 @@ KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab"
 KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{KEY_ID}"
 
 
-class FakeModule:
-    def __init__(self, check_mode=False):
-        self.check_mode = check_mode
-        self._diff = True
-
-
-def retrying(client):
-    """The client as aws_client() wraps it: aws_retry=True calls go through retry_for('logs')."""
-    return RetryingBotoClientWrapper(client, retry_for("logs"))
-
-
 @pytest.fixture
 def logs(monkeypatch):
     """A CloudWatch Logs client aimed at AWS with a Stubber; every queued answer must be asked for."""
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    monkeypatch.delenv("REELLE_AWS_TARGET", raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    client = boto3.client("logs", region_name=REGION)
-    with Stubber(client) as stub:
-        yield client, stub
-        stub.assert_no_pending_responses()
+    with stubbed(monkeypatch, "logs") as pair:
+        yield pair
 
 
 def group(name=NAME, **extra):
@@ -59,9 +42,9 @@ def rows(changes):
 def test_find_log_group_takes_the_exact_name_among_the_prefix_matches(logs):
     client, stub = logs
     described(stub, group(f"{NAME}-old"), group())
-    assert find_log_group(retrying(client), NAME)["logGroupName"] == NAME
+    assert find_log_group(retrying(client, "logs"), NAME)["logGroupName"] == NAME
     described(stub, group(f"{NAME}-old"))
-    assert find_log_group(retrying(client), NAME) is None
+    assert find_log_group(retrying(client, "logs"), NAME) is None
 
 
 @pytest.mark.parametrize(
@@ -80,8 +63,8 @@ def test_create_with_key_tags_and_retention(logs):
     )
     stub.add_response("put_retention_policy", {}, {"logGroupName": NAME, "retentionInDays": 30})
     described(stub, group(retentionInDays=30, kmsKeyId=KEY_ARN))
-    changes = ChangeSet(FakeModule())
-    arn = LogGroup(changes, retrying(client), NAME).ensure_present(30, KEY_ARN, {"project": "reelle"})
+    changes = ChangeSet(fake_module())
+    arn = LogGroup(changes, retrying(client, "logs"), NAME).ensure_present(30, KEY_ARN, {"project": "reelle"})
     assert arn == ARN
     assert rows(changes) == [("create", []), ("update", ["retention_in_days"])]
     assert changes.after == {f"log_group {NAME}": {"name": NAME, "retention_in_days": 30}}
@@ -92,16 +75,16 @@ def test_create_leaves_out_what_is_not_set(logs):
     described(stub)
     stub.add_response("create_log_group", {}, {"logGroupName": NAME})
     described(stub, group())
-    changes = ChangeSet(FakeModule())
-    assert LogGroup(changes, retrying(client), NAME, diff_key="log_group").ensure_present(tags={}) == ARN
+    changes = ChangeSet(fake_module())
+    assert LogGroup(changes, retrying(client, "logs"), NAME, diff_key="log_group").ensure_present(tags={}) == ARN
     assert rows(changes) == [("create", [])] and list(changes.after) == ["log_group"]
 
 
 def test_check_mode_reports_the_create_and_makes_no_call(logs):
     client, stub = logs
     described(stub)
-    changes = ChangeSet(FakeModule(check_mode=True))
-    assert LogGroup(changes, retrying(client), NAME).ensure_present(30, None, {"project": "reelle"}) is None
+    changes = ChangeSet(fake_module(check_mode=True))
+    assert LogGroup(changes, retrying(client, "logs"), NAME).ensure_present(30, None, {"project": "reelle"}) is None
     assert rows(changes) == [("create", []), ("update", ["retention_in_days"])]
 
 
@@ -112,9 +95,9 @@ def test_changed_retention_and_tags_are_updated(logs):
     stub.add_response("list_tags_for_resource", {"tags": {"project": "reelle", "stale": "1"}}, {"resourceArn": ARN})
     stub.add_response("tag_resource", {}, {"resourceArn": ARN, "tags": {"owner": "platform"}})
     stub.add_response("untag_resource", {}, {"resourceArn": ARN, "tagKeys": ["stale"]})
-    changes = ChangeSet(FakeModule())
+    changes = ChangeSet(fake_module())
     tags = {"project": "reelle", "owner": "platform"}
-    assert LogGroup(changes, retrying(client), NAME).ensure_present(30, None, tags) == ARN
+    assert LogGroup(changes, retrying(client, "logs"), NAME).ensure_present(30, None, tags) == ARN
     assert rows(changes) == [("update", ["retention_in_days"]), ("update", ["tags.owner"]), ("update", ["tags.stale"])]
     assert changes.before[f"log_group {NAME}"] == {"retention_in_days": 7}
 
@@ -123,8 +106,8 @@ def test_unset_options_leave_the_group_alone(logs):
     """No retention, key or tags given: one describe, no list of tags, no change."""
     client, stub = logs
     described(stub, group(retentionInDays=7, kmsKeyId=KEY_ARN))
-    changes = ChangeSet(FakeModule())
-    assert LogGroup(changes, retrying(client), NAME).ensure_present() == ARN
+    changes = ChangeSet(fake_module())
+    assert LogGroup(changes, retrying(client, "logs"), NAME).ensure_present() == ARN
     assert changes.changes == []
 
 
@@ -142,8 +125,8 @@ def test_the_kms_key_is_associated_when_it_differs(logs, wanted, associated):
     described(stub, group(kmsKeyId=KEY_ARN))
     if associated:
         stub.add_response("associate_kms_key", {}, {"logGroupName": NAME, "kmsKeyId": wanted})
-    changes = ChangeSet(FakeModule())
-    LogGroup(changes, retrying(client), NAME).ensure_present(kms_key_id=wanted)
+    changes = ChangeSet(fake_module())
+    LogGroup(changes, retrying(client, "logs"), NAME).ensure_present(kms_key_id=wanted)
     assert rows(changes) == ([("update", ["kms_key_id"])] if associated else [])
 
 
@@ -151,8 +134,8 @@ def test_a_key_on_a_group_without_one_is_associated(logs):
     client, stub = logs
     described(stub, group())
     stub.add_response("associate_kms_key", {}, {"logGroupName": NAME, "kmsKeyId": KEY_ARN})
-    changes = ChangeSet(FakeModule())
-    LogGroup(changes, retrying(client), NAME).ensure_present(kms_key_id=KEY_ARN)
+    changes = ChangeSet(fake_module())
+    LogGroup(changes, retrying(client, "logs"), NAME).ensure_present(kms_key_id=KEY_ARN)
     assert rows(changes) == [("update", ["kms_key_id"])] and changes.skipped_calls == []
 
 
@@ -160,21 +143,21 @@ def test_the_emulator_skips_associate_kms_key_and_says_so(logs, monkeypatch):
     client, stub = logs
     monkeypatch.setenv("REELLE_AWS_TARGET", "emulator")
     described(stub, group())
-    changes = ChangeSet(FakeModule())
-    LogGroup(changes, retrying(client), NAME).ensure_present(kms_key_id=KEY_ARN)
+    changes = ChangeSet(fake_module())
+    LogGroup(changes, retrying(client, "logs"), NAME).ensure_present(kms_key_id=KEY_ARN)
     assert rows(changes) == [("update", ["kms_key_id"])]
     assert changes.skipped_calls == ["logs:associate_kms_key"]
 
 
 def test_create_then_no_change_on_the_emulator(emulator):
-    client = retrying(boto3.client("logs", region_name=REGION))
-    changes = ChangeSet(FakeModule())
+    client = retrying(boto3.client("logs", region_name=REGION), "logs")
+    changes = ChangeSet(fake_module())
     arn = LogGroup(changes, client, NAME).ensure_present(14, None, {"project": "reelle"})
     assert arn.endswith(f":log-group:{NAME}") and not arn.endswith(":*")
     found = find_log_group(client, NAME)
     assert found["retentionInDays"] == 14
     assert client.list_tags_for_resource(resourceArn=arn)["tags"] == {"project": "reelle"}
-    again = ChangeSet(FakeModule())
+    again = ChangeSet(fake_module())
     assert LogGroup(again, client, NAME).ensure_present(14, None, {"project": "reelle"}) == arn
     assert again.changes == []
     LogGroup(again, client, NAME).ensure_present(30, None, {"project": "reelle", "owner": "platform"})

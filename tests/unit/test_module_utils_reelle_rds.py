@@ -5,36 +5,24 @@
 import json
 import types
 
-import boto3
 import pytest
-from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 from ansible_collections.reelle.infra.plugins.module_utils import reelle_rds
-from ansible_collections.reelle.infra.plugins.module_utils.reelle_aws import RETRY, ChangeSet, same_kms_key
+from ansible_collections.reelle.infra.plugins.module_utils.reelle_aws import ChangeSet, same_kms_key
 from botocore.exceptions import ClientError, WaiterError
-from botocore.stub import ANY, Stubber
+from botocore.stub import ANY
+
+from tests.support.stubs import fake_module, stubbed
 
 SECRET = "unit/database/master"
 SECRET_ARN = f"arn:aws:secretsmanager:us-east-1:123456789012:secret:{SECRET}-AbCdEf"
 GROUP_ARN = "arn:aws:rds:us-east-1:123456789012:subgrp:unit-db"
 
 
-def fake_module(check_mode=False):
-    return types.SimpleNamespace(check_mode=check_mode, _diff=True, no_log_values=set())
-
-
 @pytest.fixture
 def aws(monkeypatch):
     """Stubber-backed rds and secretsmanager clients with our retrying wrapper (AWS call path)."""
-    monkeypatch.delenv("REELLE_AWS_TARGET", raising=False)
-    stubs = {}
-    for service in ("rds", "secretsmanager"):
-        client = boto3.client(service, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
-        stubs[service] = Stubber(client)
-        stubs[service].activate()
-        stubs[service].client = RetryingBotoClientWrapper(client, RETRY)
-    yield stubs
-    for stub in stubs.values():
-        stub.assert_no_pending_responses()
+    with stubbed(monkeypatch, "rds") as (_, rds), stubbed(monkeypatch, "secretsmanager") as (_, secrets):
+        yield {"rds": rds, "secretsmanager": secrets}
 
 
 def rows(changes):

@@ -2,8 +2,6 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """reelle_secrets: a secret a module owns, request shapes with botocore's Stubber and a round trip on the emulator."""
 
-import types
-
 import boto3
 import pytest
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
@@ -13,7 +11,9 @@ from ansible_collections.reelle.infra.plugins.module_utils.reelle_secrets import
     generate_password,
     replica_arn,
 )
-from botocore.stub import ANY, Stubber
+from botocore.stub import ANY
+
+from tests.support.stubs import fake_module, stubbed
 
 NAME = "unit/app/secret"
 ARN = f"arn:aws:secretsmanager:us-east-1:123456789012:secret:{NAME}-AbCdEf"
@@ -22,20 +22,11 @@ KEY_ARN = f"arn:aws:kms:us-east-1:123456789012:key/{KEY_ID}"
 OTHER_KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/99999999-12ab-34cd-56ef-1234567890ab"
 
 
-def fake_module(check_mode=False):
-    return types.SimpleNamespace(check_mode=check_mode, _diff=True, no_log_values=set())
-
-
 @pytest.fixture
 def aws(monkeypatch):
     """A Stubber-backed secretsmanager client with the retrying wrapper our clients have (AWS call path)."""
-    monkeypatch.delenv("REELLE_AWS_TARGET", raising=False)
-    client = boto3.client("secretsmanager", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
-    stub = Stubber(client)
-    stub.activate()
-    stub.client = RetryingBotoClientWrapper(client, RETRY)
-    yield stub
-    stub.assert_no_pending_responses()
+    with stubbed(monkeypatch, "secretsmanager") as (_, stub):
+        yield stub
 
 
 def owned(stub, check_mode=False, **options):
