@@ -5,7 +5,13 @@
 KMS key and tags kept in line. Every mutation goes through the caller's ChangeSet; the logs
 client is the caller's, from ``aws_client``."""
 
-from ansible_collections.reelle.infra.plugins.module_utils.reelle_aws import paginate, same_kms_key, sync_tags
+from ansible_collections.reelle.infra.plugins.module_utils.reelle_aws import (
+    PROPAGATION_SECONDS,
+    paginate,
+    same_kms_key,
+    sync_tags,
+)
+from ansible_collections.reelle.infra.plugins.module_utils.reelle_waiters import poll
 
 
 def find_log_group(logs, name):
@@ -62,8 +68,12 @@ class LogGroup:
         self.changes.note(self.diff_key, None, {"name": self.name, "retention_in_days": retention_days})
         if self.changes.module.check_mode:
             return None
-        # CreateLogGroup answers no ARN.
-        return log_group_arn(find_log_group(self.logs, self.name))
+        # CreateLogGroup answers no ARN, and DescribeLogGroups is eventually consistent:
+        # read until the new group is listed (AWS's propagation window, as for other creates).
+        found, listed = poll(lambda: find_log_group(self.logs, self.name), bool, PROPAGATION_SECONDS, 2)
+        if not listed:
+            self.changes.module.fail_json(msg=f"{self.resource} created, not listed after {PROPAGATION_SECONDS} s")
+        return log_group_arn(found)
 
     def _put_retention(self, days):
         self.changes.update(

@@ -80,6 +80,18 @@ def test_create_leaves_out_what_is_not_set(logs):
     assert rows(changes) == [("create", [])] and list(changes.after) == ["log_group"]
 
 
+def test_a_new_group_not_listed_yet_is_read_again(logs, monkeypatch):
+    # DescribeLogGroups is eventually consistent: right after CreateLogGroup it may not list the group.
+    monkeypatch.setenv("REELLE_AWS_TIME_SCALE", "0.001")
+    client, stub = logs
+    described(stub)
+    stub.add_response("create_log_group", {}, {"logGroupName": NAME})
+    described(stub)
+    described(stub, group())
+    changes = ChangeSet(fake_module())
+    assert LogGroup(changes, retrying(client, "logs"), NAME).ensure_present() == ARN
+
+
 def test_check_mode_reports_the_create_and_makes_no_call(logs):
     client, stub = logs
     described(stub)
