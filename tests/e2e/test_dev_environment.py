@@ -38,9 +38,9 @@ def volumes():
     return sorted(out.split())
 
 
-def health():
+def health(path="/health"):
     try:
-        with urllib.request.urlopen("http://127.0.0.1:7777/health", timeout=5) as response:
+        with urllib.request.urlopen(f"http://127.0.0.1:7777{path}", timeout=5) as response:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read() or b"{}")
@@ -95,6 +95,20 @@ def test_converge_from_nothing_brings_a_healthy_backend(clean_engine):
     assert body["cache"] == "ok"
     for name in ("Backend API", "Postgres", "Redis"):
         assert name in run.output
+
+
+def test_writer_health_follows_whether_the_database_takes_writes(clean_engine):
+    # Route53's failover health check asks /health/writer: a region whose
+    # database is a read-only Aurora secondary must not draw traffic.
+    assert health("/health/writer") == (200, {"writer": True})
+    assert psql("ALTER ROLE reelle SET default_transaction_read_only = on").returncode == 0
+    try:
+        assert health("/health/writer") == (503, {"writer": False})
+        assert health()[0] == 200  # alive all the same: the ALB keeps its tasks
+    finally:
+        reset = "BEGIN READ WRITE; ALTER ROLE reelle RESET default_transaction_read_only; COMMIT"
+        assert psql(reset).returncode == 0
+    assert health("/health/writer") == (200, {"writer": True})
 
 
 def test_second_converge_changes_nothing(clean_engine):
