@@ -1,21 +1,28 @@
 # -*- coding: utf-8 -*-
 # Copyright: the reelle infrastructure authors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What the ECS modules (ecs_deploy, ecs_ec2_capacity) share: the cluster (found by name, created
-with what the caller manages, its settings, capacity providers and tags kept), ECS tag
-reconciliation, and the rules of a capacity provider strategy.
+"""What the ECS modules (ecs_deploy, ecs_ec2_capacity, ecs_service_scale) share: the cluster (found
+by name, created with what the caller manages, its settings, capacity providers and tags kept), ECS
+tag reconciliation, the rules of a capacity provider strategy, and a service with its Application
+Auto Scaling target (found by name, its count kept inside the target's bounds, waited for until
+steady).
 
 Every mutation goes through the caller's ChangeSet (check mode, diff, the plan); the ECS client
 is the caller's, from ``aws_client`` (its calls retry with ``aws_retry=True``).
 """
 
+import time
+
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.reelle.infra.plugins.module_utils.reelle_aws import (
     changed_attributes,
     differences,
+    emulator_lacks,
     sync_tags,
     tag_dict,
     tag_list,
 )
+from ansible_collections.reelle.infra.plugins.module_utils.reelle_waiters import poll
 
 # CreateService's clientToken: "Up to 36 ASCII characters in the range of 33-126 (inclusive) are allowed."
 ECS_CLIENT_TOKEN_LENGTH = 36
@@ -227,3 +234,106 @@ class EcsCluster:
         """Delete the cluster if it exists (ECS refuses while services, tasks or container instances remain)."""
         if self.find() is not None:
             self.changes.delete(self.resource, self.ecs, "ecs", "delete_cluster", cluster=self.name)
+
+
+# --- services and their Application Auto Scaling target ---------------------------------------
+
+# Application Auto Scaling's dimension of an ECS service: its desired count.
+SCALABLE_DIMENSION = "ecs:service:DesiredCount"
+# botocore's ECS waiter for a steady service (DescribeServices every 15 s): success when every
+# service has one deployment and runningCount == desiredCount; failure when a service is MISSING,
+# DRAINING or INACTIVE. terraform-provider-aws's waitServiceStable checks the same.
+SERVICES_STABLE = "services_stable"
+# Not an API call: moto runs no ECS tasks, so a service it reports short of its count never gets
+# there (the entry ecs_deploy's rollout wait reports too, in reelle_aws.EMULATOR_UNSUPPORTED).
+EMULATOR_WAIT = ("ecs", "wait_rollout_completed")
+
+
+def clamp(count, low, high):
+    """The desired count autoscaling's bounds allow (count itself when inside them)."""
+    return min(max(count, low), high)
+
+
+def service_resource_id(cluster, service):
+    """Application Auto Scaling's ResourceId of an ECS service: ``service/<cluster name>/<service name>``."""
+    return f"service/{cluster}/{service}"
+
+
+def scalable_target_scope(cluster, service):
+    """The three keys naming a service's scalable target in every Application Auto Scaling call."""
+    return {
+        "ServiceNamespace": "ecs",
+        "ResourceId": service_resource_id(cluster, service),
+        "ScalableDimension": SCALABLE_DIMENSION,
+    }
+
+
+def find_service(ecs, cluster, name):
+    """The service as one DescribeServices call answers it, whatever its status; None when it or its cluster is missing.
+
+    ECS keeps a deleted service for a while as DRAINING, then INACTIVE; the caller decides what
+    those mean. When a service was deleted and created again under its name, the ACTIVE one is
+    returned.
+    """
+    try:
+        found = ecs.describe_services(cluster=cluster, services=[name], aws_retry=True)
+    except is_boto3_error_code("ClusterNotFoundException"):
+        return None
+    services = found.get("services") or []
+    return next((item for item in services if item.get("status") == "ACTIVE"), services[0] if services else None)
+
+
+def find_scalable_target(client, cluster, service):
+    """The service's scalable target (one DescribeScalableTargets call), or None when none is registered."""
+    scope = scalable_target_scope(cluster, service)
+    found = client.describe_scalable_targets(
+        ServiceNamespace=scope["ServiceNamespace"],
+        ResourceIds=[scope["ResourceId"]],
+        ScalableDimension=scope["ScalableDimension"],
+        aws_retry=True,
+    ).get("ScalableTargets", [])
+    return next((item for item in found if item.get("ResourceId") == scope["ResourceId"]), None)
+
+
+def _waiter_state(acceptors, answer):
+    """What a botocore waiter's acceptors make of an answer: 'success', 'failure', or None (keep waiting)."""
+    return next((acceptor.state for acceptor in acceptors if acceptor.matcher_func(answer)), None)
+
+
+def wait_service_stable(changes, ecs, service, timeout):
+    """Wait until a service is steady by AWS's own rule, for up to ``timeout`` seconds.
+
+    ``service`` is the service as last seen (a DescribeServices item, or UpdateService's answer):
+    the first look is at it, without a call. AWS's rule is botocore's ``services_stable``
+    waiter - its acceptors are evaluated on each DescribeServices answer - at its pace (15 s,
+    scaled in tests) and for the attempts of reelle_waiters (``poll``: ceil(timeout / delay)).
+    Polled here rather than with ``wait_for`` so the last answer is returned (the counts to
+    report, or to explain a timeout) and the first look needs no call.
+
+    On the emulator, which runs no tasks, a service not steady at the first look is not waited
+    for: ``ecs:wait_rollout_completed`` goes to ``changes.skipped_calls``, as ecs_deploy does.
+
+    Returns (the service as last seen, outcome, seconds waited); outcome is ``stable``,
+    ``skipped`` (emulator), ``timeout`` or ``gone`` (the waiter's failure states: the service
+    is MISSING, DRAINING or INACTIVE).
+    """
+    config = ecs.get_waiter(SERVICES_STABLE).config
+    acceptors = config.acceptors
+    first = {"services": [service], "failures": []}
+    if _waiter_state(acceptors, first) is None and emulator_lacks(*EMULATOR_WAIT):
+        changes.skipped_calls.append(":".join(EMULATOR_WAIT))
+        return service, "skipped", 0
+    pending = [first]
+
+    def read():
+        if pending:
+            return pending.pop()
+        return ecs.describe_services(cluster=service["clusterArn"], services=[service["serviceName"]], aws_retry=True)
+
+    started = time.monotonic()
+    answer, done = poll(read, lambda found: _waiter_state(acceptors, found) is not None, timeout, config.delay)
+    waited = round(time.monotonic() - started)
+    last = next(iter(answer.get("services") or []), service)
+    if not done:
+        return last, "timeout", waited
+    return last, "stable" if _waiter_state(acceptors, answer) == "success" else "gone", waited

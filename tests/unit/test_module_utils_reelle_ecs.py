@@ -7,13 +7,18 @@ the moto server shows a cluster made and kept by the same code both modules run.
 
 import boto3
 import pytest
+from ansible_collections.reelle.infra.plugins.module_utils import reelle_ecs, reelle_waiters
 from ansible_collections.reelle.infra.plugins.module_utils.reelle_aws import ChangeSet
 from ansible_collections.reelle.infra.plugins.module_utils.reelle_ecs import (
     EcsCluster,
+    clamp,
     find_cluster,
+    find_scalable_target,
+    find_service,
     provider_strategy,
     strategy_problem,
     sync_ecs_tags,
+    wait_service_stable,
 )
 
 from tests.support.stubs import fake_module, retrying, stubbed
@@ -322,3 +327,145 @@ def test_one_cluster_for_both_modules_on_the_emulator(emulator):
     part.ensure_absent()
     assert find_cluster(client, NAME) is None
     assert rows(again) == [("update", ["capacityProviders"]), ("delete", [])]
+
+
+# --- services, their scalable target and the wait until steady ------------------------------------
+
+SERVICE = "backend"
+SERVICE_ARN = f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/{NAME}/{SERVICE}"
+
+
+def service(status="ACTIVE", desired=2, running=2, deployments=1):
+    return {
+        "serviceArn": SERVICE_ARN,
+        "serviceName": SERVICE,
+        "clusterArn": CLUSTER_ARN,
+        "status": status,
+        "desiredCount": desired,
+        "runningCount": running,
+        "deployments": [{"id": f"ecs-svc/{index}", "status": "PRIMARY"} for index in range(deployments)],
+    }
+
+
+@pytest.mark.parametrize(("count", "expected"), [(1, 2), (2, 2), (4, 4), (5, 5), (9, 5)])
+def test_clamp_brings_a_count_inside_the_bounds(count, expected):
+    assert clamp(count, 2, 5) == expected
+
+
+def test_find_service_prefers_the_active_one_and_keeps_any_status(ecs):
+    client, stub = ecs
+    request = {"cluster": NAME, "services": [SERVICE]}
+    stub.add_response("describe_services", {"services": [service("INACTIVE"), service()], "failures": []}, request)
+    stub.add_response("describe_services", {"services": [service("DRAINING")], "failures": []}, request)
+    missing = {"services": [], "failures": [{"arn": SERVICE_ARN, "reason": "MISSING"}]}
+    stub.add_response("describe_services", missing, request)
+    stub.add_client_error("describe_services", "ClusterNotFoundException", expected_params=request)
+    wrapped = retrying(client, "ecs")
+    assert find_service(wrapped, NAME, SERVICE)["status"] == "ACTIVE"
+    assert find_service(wrapped, NAME, SERVICE)["status"] == "DRAINING"
+    assert find_service(wrapped, NAME, SERVICE) is None
+    assert find_service(wrapped, NAME, SERVICE) is None
+
+
+def test_find_scalable_target_asks_for_the_service_count_dimension(monkeypatch):
+    with stubbed(monkeypatch, "application-autoscaling") as (_, stub):
+        scope = {
+            "ServiceNamespace": "ecs",
+            "ResourceIds": [f"service/{NAME}/{SERVICE}"],
+            "ScalableDimension": "ecs:service:DesiredCount",
+        }
+        target = {
+            "ServiceNamespace": "ecs",
+            "ResourceId": f"service/{NAME}/{SERVICE}",
+            "ScalableDimension": "ecs:service:DesiredCount",
+            "MinCapacity": 2,
+            "MaxCapacity": 10,
+            "RoleARN": f"arn:aws:iam::{ACCOUNT}:role/x",
+            "CreationTime": "2026-01-01T00:00:00Z",
+        }
+        stub.add_response("describe_scalable_targets", {"ScalableTargets": [target]}, scope)
+        stub.add_response("describe_scalable_targets", {"ScalableTargets": []}, scope)
+        assert find_scalable_target(stub.client, NAME, SERVICE)["MaxCapacity"] == 10
+        assert find_scalable_target(stub.client, NAME, SERVICE) is None
+
+
+class Clock:
+    def __init__(self):
+        self.now = 0.0
+        self.sleeps = []
+
+    def monotonic(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    monkeypatch.delenv("REELLE_AWS_TIME_SCALE", raising=False)
+    found = Clock()
+    monkeypatch.setattr(reelle_waiters, "time", found)
+    monkeypatch.setattr(reelle_ecs, "time", found)
+    return found
+
+
+def looked(stub, *answers):
+    for answer in answers:
+        body = {"services": [answer], "failures": []} if "serviceName" in answer else answer
+        stub.add_response("describe_services", body, {"cluster": CLUSTER_ARN, "services": [SERVICE]})
+
+
+def test_a_steady_service_needs_no_call_and_no_wait(ecs, clock):
+    client, _ = ecs
+    changes = ChangeSet(fake_module())
+    found, outcome, waited = wait_service_stable(changes, retrying(client, "ecs"), service(), 600)
+    assert (found["runningCount"], outcome, waited, clock.sleeps) == (2, "stable", 0, [])
+
+
+def test_the_wait_polls_at_the_waiters_pace_until_one_deployment_runs_every_task(ecs, clock):
+    client, stub = ecs
+    looked(stub, service(desired=5, running=5, deployments=2), service(desired=5, running=5))
+    changes = ChangeSet(fake_module())
+    found, outcome, waited = wait_service_stable(changes, retrying(client, "ecs"), service(desired=5), 600)
+    assert (outcome, waited, clock.sleeps) == ("stable", 30, [15, 15])
+    assert len(found["deployments"]) == 1 and changes.skipped_calls == []
+
+
+def test_the_wait_runs_out_after_ceil_timeout_over_delay_looks(ecs, clock):
+    client, stub = ecs
+    looked(stub, service(desired=5, running=3), service(desired=5, running=4))
+    changes = ChangeSet(fake_module())
+    found, outcome, waited = wait_service_stable(changes, retrying(client, "ecs"), service(desired=5), 40)
+    # ceil(40 / 15) = 3 looks: the one given, then two described 15 s apart.
+    assert (outcome, waited, found["runningCount"]) == ("timeout", 30, 4)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        service("DRAINING", desired=5),
+        service("INACTIVE", desired=5),
+        {"services": [], "failures": [{"reason": "MISSING"}]},
+    ],
+)
+def test_a_service_deleted_while_waited_for_is_gone(ecs, clock, answer):
+    client, stub = ecs
+    looked(stub, answer)
+    changes = ChangeSet(fake_module())
+    _, outcome, _ = wait_service_stable(changes, retrying(client, "ecs"), service(desired=5), 600)
+    assert outcome == "gone"
+
+
+def test_on_the_emulator_a_service_short_of_its_count_is_looked_at_once(ecs, clock, monkeypatch):
+    client, _ = ecs
+    monkeypatch.setenv("REELLE_AWS_TARGET", "emulator")
+    changes = ChangeSet(fake_module())
+    found, outcome, waited = wait_service_stable(changes, retrying(client, "ecs"), service(desired=5, running=0), 600)
+    assert (found["runningCount"], outcome, waited, clock.sleeps) == (0, "skipped", 0, [])
+    assert changes.skipped_calls == ["ecs:wait_rollout_completed"]
+    # A steady one is not a skipped wait.
+    again = ChangeSet(fake_module())
+    assert wait_service_stable(again, retrying(client, "ecs"), service(), 600)[1] == "stable"
+    assert again.skipped_calls == []
