@@ -18,7 +18,10 @@ trap cleanup EXIT
 start_emulator() {
   local port
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  MOTO_IAM_LOAD_MANAGED_POLICIES=true moto_server -H 127.0.0.1 -p "$port" >.cache/molecule-emulator.log 2>&1 &
+  # The same emulator as the e2e tests and `make up` (tests/support/recording_emulator.py): moto with the
+  # calls it lacks (Aurora global failover/switchover) and Route53's DNS answers.
+  .venv/bin/python -m tests.support.recording_emulator --host 127.0.0.1 --port "$port" --log /dev/null \
+    >.cache/molecule-emulator.log 2>&1 &
   emulator_pid=$!
   for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
   export AWS_ENDPOINT_URL=http://127.0.0.1:$port AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing

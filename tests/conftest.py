@@ -21,57 +21,32 @@ for folder in ("plugins/filter",):
 # --- the local AWS emulator -------------------------------------------------
 
 import os  # noqa: E402
-import socket  # noqa: E402
-import subprocess  # noqa: E402
-import urllib.request  # noqa: E402
 
 import pytest  # noqa: E402
 
-from tests.support import FAKE_CREDENTIALS, wait_for_port  # noqa: E402
-
-VENV_BIN = ROOT / ".venv" / "bin"
+from tests.support.recording_emulator import RecordingEmulator  # noqa: E402
 
 
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+class Emulator(RecordingEmulator):
+    """The AWS emulator of our own on a free port: the recording emulator with an empty profile.
 
-
-class Emulator:
-    """A moto server of our own on a free port."""
+    Its output goes to `log_path`, its request log to /dev/null; MOTO_IAM_LOAD_MANAGED_POLICIES is true (the
+    IAM managed policies exist, as on AWS). Route 53's DNS server listens on a free UDP port: `env` names it
+    in REELLE_DNS_RESOLVER. `patch_profile({"outage_regions": [...]})` turns a region outage on.
+    """
 
     def __init__(self, log_path):
-        self.port = _free_port()
-        self.endpoint = f"http://127.0.0.1:{self.port}"
-        moto = VENV_BIN / "moto_server"
-        env = dict(os.environ, MOTO_IAM_LOAD_MANAGED_POLICIES="true")
-        self.log = open(log_path, "w")  # noqa: SIM115 - closed in stop()
-        self.process = subprocess.Popen(
-            [str(moto if moto.exists() else "moto_server"), "-H", "127.0.0.1", "-p", str(self.port)],
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            env=env,
+        super().__init__(
+            os.path.dirname(log_path),
+            request_log=os.devnull,
+            output=log_path,
+            environ={"MOTO_IAM_LOAD_MANAGED_POLICIES": "true"},
         )
-        if wait_for_port(self.process, self.port, 20):
-            return
-        self.stop()
-        raise RuntimeError(f"moto server did not start; see {log_path}")
 
     @property
-    def env(self):
-        return dict(FAKE_CREDENTIALS, AWS_ENDPOINT_URL=self.endpoint)
-
-    def reset(self):
-        urllib.request.urlopen(urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST"), timeout=120)
-
-    def stop(self):
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-        self.log.close()
+    def log(self):
+        """The server's output: one access-log line per request served (tests count them)."""
+        return self.output
 
 
 @pytest.fixture(scope="session")

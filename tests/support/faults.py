@@ -32,9 +32,12 @@ in front of moto). A profile is a dict; a missing key is off:
 * ``lifecycle``, ``server_defaults``: read by tests/support/lifecycle.py.
 
 Control: ``POST /reelle-api/profile`` (JSON body) replaces the profile (a new
-random sequence, counts and bookkeeping start over); ``GET /reelle-api/profile``
-answers ``{"profile", "counts"}``. ``/moto-api/reset`` also forgets the ids and
-roles still lagging.
+random sequence, counts and bookkeeping start over); ``PATCH /reelle-api/profile``
+merges the body's keys into the current profile (a key set to null is removed; the
+random sequence, counts and bookkeeping go on, a new ``seed`` restarts the sequence):
+a drill turns ``outage_regions`` on and off without dropping the rest of a hostile
+profile. ``GET /reelle-api/profile`` answers ``{"profile", "counts"}``.
+``/moto-api/reset`` also forgets the ids and roles still lagging.
 """
 
 import contextlib
@@ -336,6 +339,21 @@ class FaultMiddleware:
             self.counts = dict.fromkeys(FAULT_KINDS, 0)
             self._forget()
 
+    def merge_profile(self, changes):
+        """Merge `changes` into the profile (None removes a key); the rest of the state goes on."""
+        if not isinstance(changes, dict):
+            raise ValueError("a profile is a JSON object")
+        with self.lock:
+            profile = dict(self.profile)
+            for key, value in changes.items():
+                if value is None:
+                    profile.pop(key, None)
+                else:
+                    profile[key] = value
+            self.profile = profile
+            if "seed" in changes:
+                self.random = random.Random(profile.get("seed", 0))
+
     def _forget(self):
         self.streaks = {}  # request key -> faults in a row
         self.lagging_ids = {}  # (service, id) -> [kind, requests left]
@@ -375,10 +393,12 @@ class FaultMiddleware:
         return [body]
 
     def _control(self, environ, start_response):
-        if environ.get("REQUEST_METHOD") == "POST":
+        method = environ.get("REQUEST_METHOD")
+        if method in ("POST", "PATCH"):
             length = int(environ.get("CONTENT_LENGTH") or 0)
+            change = self.set_profile if method == "POST" else self.merge_profile
             try:
-                self.set_profile(json.loads(environ["wsgi.input"].read(length) or b"{}"))
+                change(json.loads(environ["wsgi.input"].read(length) or b"{}"))
             except ValueError as error:
                 body = json.dumps({"error": str(error)}).encode()
                 start_response("400 Bad Request", [("Content-Type", "application/json")])

@@ -7,7 +7,8 @@ moto answers at once and echoes back what it was given. Real AWS does neither:
 * **Slow lifecycles** (profile ``"lifecycle": {"describes": N, "seconds": S}``): after a create, modify or
   delete, a resource reports its transitional state (``creating``, ``pending``, ``InProgress``...) in the
   describes that show it, for the next N such describes and/or S seconds of wall time (with both, until both
-  are met), then its real state. Only responses are rewritten; moto's state never changes.
+  are met), then its real state. Only responses are rewritten; moto's state never changes. An Aurora global
+  failover or switchover (tests/support/global_db.py) shows its Status, FailoverState and the old roles so.
 * **Server-side defaults** (profile ``"server_defaults": true``): what AWS fills in or reformats in its
   answers (task definition defaults, URL-encoded IAM documents, canonical principals, compact bucket
   policies, tags in another order).
@@ -156,6 +157,7 @@ class Transition:
     seconds: float
     shown: int = 0
     element: str = None  # a deleted resource as the delete answered it (XML), to show while it is deleting
+    detail: dict = None  # what else the describes show while it runs (a global cluster's FailoverState)
 
     def busy(self, now):
         return self.shown < self.describes or now - self.started < self.seconds
@@ -423,6 +425,65 @@ def report_member_clusters(x):
         if transition is not None and transition.busy(time.monotonic()):
             _set_status(cluster, "CacheClusterStatus", transition.phase)
             x.changed()
+
+
+# --- slow lifecycles: Aurora global switchover and failover (tests/support/global_db.py) ----------------
+
+FAILOVER_FIELDS = ("FromDbClusterArn", "ToDbClusterArn", "IsDataLossAllowed")
+
+
+@lifecycle_rule(("rds", "FailoverGlobalCluster"), ("rds", "SwitchoverGlobalCluster"))
+def start_global_failover(x):
+    """The operation the answer reports (Status failing-over / switching-over, FailoverState) goes on for a while."""
+    root = x.xml() if x.ok else None
+    for identifier, element in _resources(root, KINDS["global-cluster"]) if root is not None else ():
+        state = _child(element, "FailoverState")
+        phase = _text(element, "Status")
+        if state is None or not phase:
+            continue
+        key = _key(x, "global-cluster", identifier)
+        x.book.start(key, phase, x.lifecycle)
+        x.book.get(key).detail = {name: _text(state, name) for name in FAILOVER_FIELDS}
+
+
+def _old_roles(element, writer_arn):
+    """GlobalClusterMembers as they were before the operation: `writer_arn` writes, the others read from it."""
+    members = _child(element, "GlobalClusterMembers")
+    arns = [_text(member, "DBClusterArn") for member in (members if members is not None else ())]
+    for member in members if members is not None else ():
+        namespace = member.tag[: member.tag.index("}") + 1] if member.tag.startswith("{") else ""
+        writes = _text(member, "DBClusterArn") == writer_arn
+        _set_status(member, "IsWriter", str(writes).lower())
+        readers = _child(member, "Readers")
+        if readers is not None:
+            readers[:] = []
+            for arn in arns if writes else ():
+                if arn != writer_arn:
+                    ET.SubElement(readers, f"{namespace}member").text = arn
+        forwarding = _child(member, "GlobalWriteForwardingStatus")
+        if writes and forwarding is not None:
+            member.remove(forwarding)
+        elif not writes and forwarding is None:
+            ET.SubElement(member, f"{namespace}GlobalWriteForwardingStatus").text = "disabled"
+
+
+@lifecycle_rule(("rds", "DescribeGlobalClusters"))
+def report_global_failover(x):
+    """While the operation runs (report_transition showed its Status): FailoverState, and the old roles."""
+    root = x.xml() if x.ok else None
+    for identifier, element in _resources(root, KINDS["global-cluster"]) if root is not None else ():
+        transition = x.book.get(_key(x, "global-cluster", identifier))
+        if transition is None or not transition.detail or _text(element, "Status") != transition.phase:
+            continue
+        _old_roles(element, transition.detail["FromDbClusterArn"])
+        namespace = element.tag[: element.tag.index("}") + 1] if element.tag.startswith("{") else ""
+        state = ET.Element(f"{namespace}FailoverState")
+        ET.SubElement(state, f"{namespace}Status").text = transition.phase
+        for name in FAILOVER_FIELDS:
+            ET.SubElement(state, f"{namespace}{name}").text = transition.detail[name]
+        tags = _child(element, "TagList")
+        element.insert(list(element).index(tags) if tags is not None else len(element), state)
+        x.changed()
 
 
 # --- slow lifecycles: ECS services (JSON) ------------------------------------------------------------

@@ -21,7 +21,10 @@ to moto's own API (``/moto-api``, the test's reset) and to the profile
 (``/reelle-api/profile``) are logged as ``control``.
 
 The WSGI stack is Recorder -> FaultMiddleware (faults.py) -> LifecycleMiddleware
-(lifecycle.py, when it exists) -> moto.
+(lifecycle.py, when it exists) -> global_db.middleware -> moto, whose RDS then answers
+FailoverGlobalCluster and SwitchoverGlobalCluster (global_db.py). With ``--dns-port N`` (0: off) the process also
+serves Route 53's data plane (route53_dns.py): a DNS server on 127.0.0.1:N (UDP) answering
+from moto's hosted zones, its health checks evaluated against the profile's outage.
 
 `RecordingEmulator` starts that process on a free port for a test.
 """
@@ -174,42 +177,61 @@ def load_profile(value):
     return profile
 
 
-def serve(host, port, log_path, profile=None):
+def serve(host, port, log_path, profile=None, dns_port=0):
     os.environ.setdefault("MOTO_PORT", str(port))
     os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+    # ACM issues a DNS-validated certificate once its validation record is in the zone: on AWS minutes after the
+    # record is written, in moto a fixed wait after the request (60 s by default). Two seconds keep the
+    # PENDING_VALIDATION -> ISSUED step visible to the waiters without a minute per certificate in every test.
+    os.environ.setdefault("MOTO_ACM_VALIDATION_WAIT", "2")
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
     from werkzeug.serving import make_server
+
+    from tests.support import global_db
 
     class Handler(MotoRequestHandler):
         def connection_dropped(self, error, environ=None):
             drop_connection(self, error)  # a region outage: close without an answer
 
-    app = build_app(DomainDispatcherApplication(create_backend_app), log_path, profile)
+    app = build_app(global_db.middleware(DomainDispatcherApplication(create_backend_app)), log_path, profile)
+    if dns_port:  # before the HTTP port opens: whoever waits for that port finds the DNS server up
+        from tests.support import route53_dns
+
+        route53_dns.start(app.app.get_profile, host, dns_port)
     make_server(host, port, app, threaded=True, request_handler=Handler).serve_forever()
 
 
-def _free_port():
-    with socket.socket() as sock:
+def _free_port(kind=socket.SOCK_STREAM):
+    with socket.socket(socket.AF_INET, kind) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
 class RecordingEmulator:
-    """The recording server in a process of its own, on a free port; `profile` is its hostile profile (faults.py)."""
+    """The recording server in a process of its own, on a free port; `profile` is its hostile profile (faults.py).
 
-    def __init__(self, directory, profile=None):
+    Requests are logged to `directory`/requests.jsonl (`request_log`: another file, e.g. os.devnull), the
+    process's output to `directory`/server.log (`output`: another file), `environ` added to its environment
+    (MOTO_IAM_LOAD_MANAGED_POLICIES is true unless set otherwise). With `dns` (the default) it serves
+    Route 53's DNS on a free UDP port too; `env` names it in REELLE_DNS_RESOLVER.
+    """
+
+    def __init__(self, directory, profile=None, dns=True, request_log=None, output=None, environ=None):
         self.port = _free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}"
-        self.log_path = Path(directory) / "requests.jsonl"
-        self.log_path.touch()
-        self.output = open(Path(directory) / "server.log", "w")  # noqa: SIM115 - closed in stop()
+        self.dns_port = _free_port(socket.SOCK_DGRAM) if dns else 0
+        self.log_path = Path(request_log or Path(directory) / "requests.jsonl")
+        if not self.log_path.exists():
+            self.log_path.touch()
+        self.output = open(output or Path(directory) / "server.log", "w")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "tests.support.recording_emulator", "--port", str(self.port)]
-            + ["--log", str(self.log_path)]
+            + ["--log", str(self.log_path), "--dns-port", str(self.dns_port)]
             + (["--profile", json.dumps(profile)] if profile else []),
             cwd=ROOT,
             stdout=self.output,
             stderr=subprocess.STDOUT,
+            env=dict(os.environ, **(environ or {})),
         )
         if wait_for_port(self.process, self.port, 30):
             return
@@ -217,16 +239,28 @@ class RecordingEmulator:
         raise RuntimeError(f"recording emulator did not start; see {self.output.name}")
 
     @property
+    def dns_resolver(self):
+        """host:port of the emulator's DNS server (None without one)."""
+        return f"127.0.0.1:{self.dns_port}" if self.dns_port else None
+
+    @property
     def env(self):
-        return dict(FAKE_CREDENTIALS, AWS_ENDPOINT_URL=self.endpoint)
+        env = dict(FAKE_CREDENTIALS, AWS_ENDPOINT_URL=self.endpoint)
+        if self.dns_port:
+            env["REELLE_DNS_RESOLVER"] = self.dns_resolver
+        return env
 
     def reset(self):
         request = urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST")
-        urllib.request.urlopen(request, timeout=10).close()
+        urllib.request.urlopen(request, timeout=120).close()
 
     def set_profile(self, profile):
         """Replace the hostile profile (its random sequence, counts and lag bookkeeping start over)."""
         return self._profile_api("POST", json.dumps(profile).encode())
+
+    def patch_profile(self, changes):
+        """Merge keys into the profile (None removes one), e.g. {"outage_regions": ["us-east-1"]}; the rest goes on."""
+        return self._profile_api("PATCH", json.dumps(changes).encode())
 
     def profile_counts(self):
         """{kind: faults answered} since the profile was set."""
@@ -269,8 +303,9 @@ def main(argv=None):
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--log", required=True)
     parser.add_argument("--profile", default=os.environ.get("REELLE_EMULATOR_PROFILE", ""), help="JSON or a JSON file")
+    parser.add_argument("--dns-port", type=int, default=0, help="UDP port of Route 53's DNS server (0: none)")
     args = parser.parse_args(argv)
-    serve(args.host, args.port, args.log, load_profile(args.profile))
+    serve(args.host, args.port, args.log, load_profile(args.profile), args.dns_port)
 
 
 if __name__ == "__main__":
