@@ -317,8 +317,6 @@ EMULATOR_UNSUPPORTED = frozenset(
         ("elasticache", "delete_cache_subnet_group"),
         ("backup", "update_backup_plan"),
         ("backup", "delete_backup_selection"),
-        ("rds", "failover_global_cluster"),
-        ("rds", "switchover_global_cluster"),
         ("rds", "modify_global_cluster"),
         ("backup", "create_backup_selection"),
         ("backup", "list_backup_selections"),

@@ -23,11 +23,34 @@ description:
   - Any change that would replace a cluster (engine, another global cluster membership, encryption, KMS key,
     master user name, database name) fails with a message before anything is changed.
   - O(promote_region) makes the cluster in that region the writer of the global cluster
-    (SwitchoverGlobalCluster or FailoverGlobalCluster with AllowDataLoss). Nothing happens when that region
-    already writes.
-  - The region that writes (RV(primary_region)) is read from the global cluster's members (C(IsWriter)).
-    When no member reports itself as the writer (the AWS emulator moto does not always), the region of the
-    cluster with O(clusters[].role=primary) is returned.
+    (SwitchoverGlobalCluster through the writer's region, or FailoverGlobalCluster with AllowDataLoss through the
+    target's region, as the Aurora user guide says). Nothing happens when that region already writes. With
+    O(wait), the module then polls DescribeGlobalClusters in the target's region until the target is the writer
+    and no C(FailoverState) is left, waits for the target cluster, and reads both clusters again before it
+    converges them (the writer instances changed). A promotion to the target already running (an interrupted
+    run) is waited for, not requested again.
+  - A switchover runs before the instances that are not listed are deleted, so the old writer keeps its readers
+    until it no longer writes.
+  - The region that writes (RV(writer_region), RV(primary_region)) is read from the global cluster's members
+    (C(IsWriter)), after a promotion read back from AWS, never assumed. When no member reports itself as the
+    writer (the AWS emulator moto does not always), the region of the cluster with O(clusters[].role=primary) is
+    returned.
+  - A region outage (O(unreachable_regions)) - the module signs no call for those regions, not even a read. The
+    global cluster is read through a region that answers (DescribeGlobalClusters lists a global cluster in the
+    regions of its members); clusters of unreachable regions are neither read nor changed and are reported with
+    status V(unreachable). When the writer's region is unreachable, O(promote_mode=auto) fails over
+    (FailoverGlobalCluster with AllowDataLoss) before anything else is converged, and RV(data_loss_allowed) and
+    a warning say that the writes not yet replicated are lost. The master secret's own region unreachable, it is
+    neither read nor changed; its ARN is read from a replica in a region that answers.
+  - Failback after a failover with data loss - AWS adds the old primary back to the global cluster as a secondary
+    when its region recovers (after a snapshot C(rds:unplanned-global-failover-<cluster>-<timestamp>) of its old
+    volume); the module then converges it as any secondary, and O(promote_region) switches back over. An old
+    primary that is not a member again (it may hold writes the failover lost) is refused until
+    O(confirm_rebuild) names it; then it leaves a final snapshot C(<identifier>-rebuild-<timestamp>) (kept), its
+    instances and the cluster are deleted, and it is created anew as a secondary with the same identifier and
+    settings (RV(rebuild_snapshot_identifiers)).
+  - O(clusters[].role=primary) names the cluster created first with the master credentials and the region of the
+    master secret; it stays so after a failover (RV(clusters) reports the roles AWS gives the clusters).
   - The no-op path reads DescribeGlobalClusters once, and per region DescribeDBClusters,
     DescribeDBInstances (filtered by cluster) and DescribeDBSubnetGroups, DescribeDBClusterParameters
     (user-set parameters, only with O(cluster_parameters)), and DescribeSecret once - 8 calls for two
@@ -37,10 +60,11 @@ description:
   - Deleting (O(state=absent)) requires O(confirm_delete) set to the global cluster identifier (or to the
     primary cluster's identifier without a global cluster). Secondary clusters are detached and deleted first,
     then the primary; every cluster leaves a final snapshot. Deletion protection is turned off only there.
-  - The AWS emulator (moto 5.2.5) lacks FailoverGlobalCluster, SwitchoverGlobalCluster and
-    ModifyGlobalCluster; against it they are skipped and listed in RV(skipped_calls). It also cannot detach a
-    member of another region from a global cluster, so there DeleteGlobalCluster fails as "not empty" after
-    the clusters are gone; only against the emulator that is reported in RV(skipped_calls) instead.
+  - The AWS emulator (moto 5.2.5) lacks ModifyGlobalCluster; against it the call is skipped and listed in
+    RV(skipped_calls) (FailoverGlobalCluster and SwitchoverGlobalCluster are made, the project's recording
+    emulator serves them). It also cannot detach a member of another region from a global cluster, so there
+    DeleteGlobalCluster fails as "not empty" after the clusters are gone; only against the emulator that is
+    reported in RV(skipped_calls) instead.
 options:
   state:
     description: Whether the database should exist.
@@ -205,6 +229,23 @@ options:
     type: str
     choices: [auto, switchover, failover]
     default: auto
+  unreachable_regions:
+    description:
+      - Regions of O(clusters) the module must not call at all, not even to read (a region outage). Their clusters
+        are left alone and reported with status V(unreachable).
+      - At least one region must answer; O(promote_region) must answer; O(promote_mode=switchover) is refused while
+        the writer's region is unreachable (a switchover needs the primary; fail over instead, allowing data loss).
+        With O(state=absent) it is refused. No global cluster is created while a region is unreachable.
+    type: list
+    elements: str
+    default: []
+  confirm_rebuild:
+    description:
+      - The identifier of a cluster that exists but is no longer a member of the global cluster another region
+        writes (after a failover with data loss), repeated to confirm that it is rebuilt as a secondary - a final
+        snapshot C(<identifier>-rebuild-<timestamp>) keeps its data, then its instances and the cluster are
+        deleted and created anew. Without it such a cluster fails the run before anything changes.
+    type: str
   apply_immediately:
     description: Apply modifications now instead of in the next maintenance window.
     type: bool
@@ -280,6 +321,25 @@ EXAMPLES = r"""
     clusters: "{{ aurora_clusters }}"
     promote_region: eu-west-1
 
+- name: Disaster recovery while us-east-1 is down - fail over to eu-west-1 (allowing data loss), no call to us-east-1
+  reelle.infra.aurora_global_database:
+    global_cluster_identifier: reelle-prod-global
+    master_secret_name: reelle-prod/aurora/master
+    master_secret_replica_regions: [{region: eu-west-1}]
+    clusters: "{{ aurora_clusters_with_three_instances_in_eu_west_1 }}"
+    unreachable_regions: [us-east-1]
+    promote_region: eu-west-1
+
+- name: Failback once us-east-1 answers - rebuild its cluster as a secondary if it left, then switch over
+  reelle.infra.aurora_global_database:
+    global_cluster_identifier: reelle-prod-global
+    master_secret_name: reelle-prod/aurora/master
+    engine_version: "15.4"
+    clusters: "{{ aurora_clusters }}"
+    confirm_rebuild: reelle-prod-primary
+    promote_region: us-east-1
+    promote_mode: switchover
+
 - name: Delete it all (final snapshots are kept)
   reelle.infra.aurora_global_database:
     state: absent
@@ -299,19 +359,41 @@ primary_region:
   description:
     - Region of the cluster that writes. From the global cluster's members; the region of the cluster
       with role primary when no member reports itself the writer (the emulator).
-    - After a promotion that was made, the promoted region.
+    - After a promotion, read back from AWS (with O(wait), once the promotion has finished; without, as AWS
+      answers right after the call; in check mode the writer before it).
   returned: always
   type: str
   sample: us-east-1
+writer_region:
+  description: The same as RV(primary_region).
+  returned: always
+  type: str
+  sample: eu-west-1
+data_loss_allowed:
+  description: Whether this run made (or, in check mode, would make) a failover with AllowDataLoss.
+  returned: always
+  type: bool
+  sample: true
+rebuild_snapshot_identifiers:
+  description: Final snapshots of the clusters rebuilt as secondaries in this run (O(confirm_rebuild)); kept.
+  returned: when state is present
+  type: list
+  elements: str
+  sample: [reelle-prod-primary-rebuild-20260102-000000]
 clusters:
   description:
     - Per region, the cluster's identifier, role, ARN, endpoints, instances, writer instance and status.
+    - C(role) as AWS has it - V(primary) (it writes) or V(secondary) by the global cluster's members, V(detached)
+      for a cluster outside the global cluster (see O(confirm_rebuild)); a cluster not created yet, what it would
+      be created as.
+    - C(status) V(unreachable) for a cluster of O(unreachable_regions) (not read - no endpoint, no instances).
     - Nulls for clusters that do not exist yet (check mode).
   returned: always
   type: dict
   sample:
     us-east-1:
       identifier: reelle-prod-primary
+      role: primary
       arn: arn:aws:rds:us-east-1:123456789012:cluster:reelle-prod-primary
       endpoint: reelle-prod-primary.cluster-abc.us-east-1.rds.amazonaws.com
       reader_endpoint: reelle-prod-primary.cluster-ro-abc.us-east-1.rds.amazonaws.com
@@ -365,6 +447,7 @@ with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing bot
     from botocore.exceptions import ClientError
 
 from ansible_collections.amazon.aws.plugins.module_utils.arn import parse_aws_arn
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.transformation import scrub_none_parameters
 from ansible_collections.reelle.infra.plugins.module_utils.reelle_aws import (
@@ -395,17 +478,50 @@ from ansible_collections.reelle.infra.plugins.module_utils.reelle_rds import (
     version_tuple,
     wait_for,
 )
+from ansible_collections.reelle.infra.plugins.module_utils.reelle_secrets import replica_arn
 from ansible_collections.reelle.infra.plugins.module_utils.reelle_waiters import poll
 
 # No waiter exists for a member leaving a global cluster; terraform-provider-aws polls
 # DescribeGlobalClusters until the member is gone (waitGlobalClusterMemberRemoved).
 MEMBER_POLL_DELAY = 15
+# No waiter exists for a switchover or failover either: DescribeGlobalClusters shows FailoverState
+# (pending, switching-over, failing-over, cancelling) while one runs and the members' IsWriter once done.
+PROMOTION_POLL_DELAY = 15
 MAX_INSTANCES = 16  # one writer and up to 15 readers
 
 
 def arn_part(value, part):
     """A part of an ARN (region, account_id, ...) by amazon.aws's parse_aws_arn; None without an ARN."""
     return (parse_aws_arn(value or "") or {}).get(part)
+
+
+def members(glob):
+    """The GlobalClusterMembers of a described global cluster ([] without one)."""
+    return (glob or {}).get("GlobalClusterMembers") or []
+
+
+def writer_arn(glob):
+    """ARN of the member that writes (IsWriter), None when no member says so."""
+    return next((m.get("DBClusterArn") for m in members(glob) if m.get("IsWriter")), None)
+
+
+def member_of(glob, region, identifier):
+    """The member of a global cluster that is the cluster ``identifier`` of ``region`` (by its ARN), or None."""
+    for member in members(glob):
+        parts = parse_aws_arn(member.get("DBClusterArn") or "") or {}
+        # RDS stores identifiers in lower case.
+        if parts.get("region") == region and (parts.get("resource") or "").lower() == f"cluster:{identifier}".lower():
+            return member
+    return None
+
+
+def switchover_refused(region):
+    return (
+        f"promote_mode switchover needs the primary (writer) cluster, and its region {region} is in "
+        "unreachable_regions: a switchover first synchronizes the secondary with the primary, so it cannot run "
+        "without it; use promote_mode failover (or auto), which fails over with AllowDataLoss - the writes not yet "
+        "replicated are lost"
+    )
 
 
 def cluster_view(cluster):
@@ -451,11 +567,20 @@ class AuroraGlobalDatabase:
         primaries = [spec for spec in self.specs if spec["role"] == "primary"]
         self.primary = primaries[0] if primaries else None
         self.home_region = (self.primary or (self.specs[0] if self.specs else {})).get("region") or module.region
+        self.unreachable = set(self.params["unreachable_regions"] or [])
+        # The global cluster is read and changed through the home region, or through a member region that answers
+        # (DescribeGlobalClusters lists a global cluster in each region of its members).
+        candidates = [self.home_region, self.params["promote_region"], *(spec["region"] for spec in self.specs)]
+        self.global_region = next((r for r in candidates if r and self.reachable(r)), self.home_region)
         self.global_id = self.params["global_cluster_identifier"]
         self._rds = {}
         self.master = self.master_secret()
         self.touched_clusters = []
         self.touched_instances = []
+        self.data_loss_allowed = False
+        self.rebuild_snapshots = []
+        self.deferred_deletes = set()  # regions whose reader deletions wait for a promotion without wait to settle
+        self.stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")  # snapshot ids are lower case
 
     def master_secret(self):
         primary = self.primary or {}
@@ -478,19 +603,32 @@ class AuroraGlobalDatabase:
             purge_tags=self.params["purge_tags"],
         )
 
+    def reachable(self, region):
+        return region not in self.unreachable
+
+    @property
+    def reachable_specs(self):
+        return [spec for spec in self.specs if self.reachable(spec["region"])]
+
     def rds(self, region):
+        if not self.reachable(region):
+            # A bug, never an answer of AWS: no call is signed for a region of unreachable_regions.
+            self.module.fail_json(
+                msg=f"Internal error: a call to {region} (unreachable_regions) was about to be made, {self.step}"
+            )
         if region not in self._rds:
             self._rds[region] = aws_client(self.module, "rds", region)
         return self._rds[region]
 
     # --- reads ----------------------------------------------------------------
 
-    def describe_global(self):
+    def describe_global(self, region=None):
+        """The global cluster as DescribeGlobalClusters answers in ``region`` (the global region by default)."""
         if not self.global_id:
             return None
         answer = describe_or_none(
             ("GlobalClusterNotFoundFault",),
-            self.rds(self.home_region).describe_global_clusters,
+            self.rds(region or self.global_region).describe_global_clusters,
             GlobalClusterIdentifier=self.global_id,
         )
         # The emulator answers with every global cluster whatever the identifier: pick ours.
@@ -534,12 +672,23 @@ class AuroraGlobalDatabase:
         return {item["ParameterName"]: item.get("ParameterValue") for item in found}
 
     def read(self, groups=True):
-        """Global cluster, and per region the cluster, its instances (and subnet group, parameters)."""
+        """Global cluster, and per region the cluster, its instances (and subnet group, parameters).
+
+        A region of unreachable_regions is not read: its entry has no cluster and ``unreachable`` set.
+        """
         self.step = "reading the database"
         state = {"global": self.describe_global(), "regions": {}}
         for spec in self.specs:
-            cluster = self.describe_cluster(spec)
-            region = {"cluster": cluster, "instances": self.describe_instances(spec) if cluster else {}}
+            if not self.reachable(spec["region"]):
+                state["regions"][spec["region"]] = {
+                    "cluster": None,
+                    "instances": {},
+                    "subnet_group": None,
+                    "parameters": None,
+                    "unreachable": True,
+                }
+                continue
+            region = self.read_region(spec)
             if groups:
                 region["subnet_group"] = describe_db_subnet_group(
                     self.rds(spec["region"]), spec["db_subnet_group_name"]
@@ -547,6 +696,10 @@ class AuroraGlobalDatabase:
                 region["parameters"] = self.describe_cluster_parameters(spec)
             state["regions"][spec["region"]] = region
         return state
+
+    def read_region(self, spec):
+        cluster = self.describe_cluster(spec)
+        return {"cluster": cluster, "instances": self.describe_instances(spec) if cluster else {}}
 
     # --- validation -----------------------------------------------------------
 
@@ -586,6 +739,40 @@ class AuroraGlobalDatabase:
             problems.append(f"promote_region {promote} is not the region of any of clusters ({', '.join(regions)})")
         if promote and not self.global_id:
             problems.append("promote_region needs global_cluster_identifier (a regional cluster has no other region)")
+        return problems + self.reach_input_problems(regions)
+
+    def reach_input_problems(self, regions):
+        """unreachable_regions against the other options (no call needed)."""
+        problems = []
+        unreachable = self.params["unreachable_regions"] or []
+        if not unreachable:
+            return problems
+        unknown = [region for region in unreachable if region not in regions]
+        if unknown:
+            problems.append(
+                f"unreachable_regions {', '.join(unknown)} is not the region of any of clusters ({', '.join(regions)})"
+            )
+        if regions and all(region in self.unreachable for region in regions):
+            problems.append("unreachable_regions lists every region of clusters: at least one region must answer")
+        if self.params["state"] == "absent":
+            problems.append(
+                "state=absent cannot run with unreachable_regions: the clusters there would be left behind; "
+                "delete once every region answers"
+            )
+        promote = self.params["promote_region"]
+        if promote and promote in self.unreachable:
+            problems.append(
+                f"promote_region {promote} is in unreachable_regions: the module makes no call there, so it cannot "
+                "promote its cluster; promote a region that answers"
+            )
+        primary_region = (self.primary or {}).get("region")
+        if (
+            promote
+            and self.params["promote_mode"] == "switchover"
+            and primary_region in self.unreachable
+            and promote != primary_region
+        ):
+            problems.append(switchover_refused(primary_region))
         return problems
 
     def replacement_problems(self, state):
@@ -606,9 +793,139 @@ class AuroraGlobalDatabase:
                 )
         for spec in self.specs:
             cluster = state["regions"][spec["region"]]["cluster"]
-            if cluster is not None:
+            if cluster is not None and not self.detached(spec, state):  # a detached cluster is rebuilt, not changed
                 problems.extend(self.cluster_problems(spec, cluster, how))
                 problems.extend(self.writer_problems(spec, cluster))
+        return problems
+
+    # after a failover with data loss
+
+    def detached(self, spec, state):
+        """Whether the cluster exists outside the global cluster while another region's member writes.
+
+        AWS's managed failover (FailoverGlobalCluster with AllowDataLoss) adds the old primary back as a
+        secondary when its region recovers, after a snapshot rds:unplanned-global-failover-<cluster>-<time>
+        of its old volume (Aurora user guide, "Recovering an Amazon Aurora global database from an unplanned
+        outage"). A cluster that is not a member again (AWS did not re-add it, or it was detached by hand) may
+        hold writes the new writer never got: it can only be rebuilt (``confirm_rebuild``).
+        """
+        glob = state["global"]
+        cluster = state["regions"][spec["region"]]["cluster"]
+        if glob is None or cluster is None:
+            return False
+        if (cluster.get("GlobalClusterIdentifier") or self.global_id) != self.global_id:
+            return False  # a member of another global cluster: cluster_problems refuses it
+        if cluster.get("DBClusterArn") in {m.get("DBClusterArn") for m in members(glob)}:
+            return False
+        writer = writer_arn(glob)
+        return writer is not None and arn_part(writer, "region") != spec["region"]
+
+    def rebuild_problems(self, state):
+        problems = []
+        for spec in self.reachable_specs:
+            if not self.detached(spec, state):
+                continue
+            identifier = spec["identifier"]
+            writer = arn_part(writer_arn(state["global"]), "region")
+            if self.params["confirm_rebuild"] != identifier:
+                problems.append(
+                    f"cluster {identifier} ({spec['region']}) exists but is not a member of global cluster "
+                    f"{self.global_id}, whose writer is in {writer}: after a failover with data loss AWS adds the old "
+                    "primary back as a secondary once its region recovers, and this cluster was not; it may hold "
+                    "writes the failover lost, and it can only be rebuilt. Set confirm_rebuild to "
+                    f"{identifier!r} to take a final snapshot of it ({identifier}-rebuild-<timestamp>, kept, with "
+                    "those writes), delete its instances and the cluster, and create it anew as a secondary of "
+                    f"{self.global_id} with the same identifier and settings. Nothing is changed until then; AWS may "
+                    f"also keep a snapshot rds:unplanned-global-failover-{identifier}-<timestamp> of its old volume"
+                )
+            elif not self.reachable(writer):
+                problems.append(
+                    f"cluster {identifier} can only be rebuilt as a secondary of the writer in {writer}, which is in "
+                    f"unreachable_regions: rebuild it once {writer} answers"
+                )
+        return problems
+
+    # promotion
+
+    def promotion_plan(self, state):
+        """What promote_region asks for, read against AWS: None (nothing to do) or a dict.
+
+        ``mode`` switchover or failover; ``via`` the region whose endpoint is called: SwitchoverGlobalCluster
+        goes to the primary's region, FailoverGlobalCluster to the target's (Aurora user guide, "Using switchover
+        or failover in Amazon Aurora Global Database"); ``first`` when the writer's region is unreachable (fail
+        over before converging anything: that is the outage's RTO).
+        """
+        target = self.params["promote_region"]
+        glob = state["global"]
+        writer = self.writer_region(glob)
+        if not target or glob is None or target == writer:
+            return None
+        spec = next(spec for spec in self.specs if spec["region"] == target)
+        target_cluster = state["regions"][target]["cluster"]
+        target_arn = (target_cluster or {}).get("DBClusterArn") or arn(
+            partition_for(target),
+            "rds",
+            target,
+            arn_part(glob.get("GlobalClusterArn"), "account_id"),
+            f"cluster:{spec['identifier']}",
+        )
+        writer_reachable = self.reachable(writer)
+        mode = self.params["promote_mode"]
+        if mode == "auto":
+            current = (state["regions"].get(writer) or {}).get("cluster") if writer_reachable else None
+            mode = "switchover" if current is not None and current.get("Status") == "available" else "failover"
+        return {
+            "target": target,
+            "spec": spec,
+            "arn": target_arn,
+            "mode": mode,
+            "writer": writer,
+            "via": writer if mode == "switchover" else target,
+            "first": not writer_reachable,
+        }
+
+    def promotion_problems(self, state, plan):
+        problems = []
+        running = (state["global"] or {}).get("FailoverState") or {}
+        if plan is None:
+            return problems
+        target = f"cluster {plan['spec']['identifier']} ({plan['target']})"
+        if running and running.get("ToDbClusterArn") not in (None, plan["arn"]):
+            problems.append(
+                f"global cluster {self.global_id} is {running.get('Status')} to {running.get('ToDbClusterArn')}; "
+                f"promoting {target} has to wait until that has finished: re-run then"
+            )
+        if plan["mode"] == "switchover" and not self.reachable(plan["writer"]):
+            problems.append(switchover_refused(plan["writer"]))
+        member = member_of(state["global"], plan["target"], plan["spec"]["identifier"])
+        if plan["mode"] == "switchover" and (member or {}).get("SynchronizationStatus") == "pending-resync":
+            problems.append(
+                f"{target} is still resynchronizing with global cluster {self.global_id} (SynchronizationStatus "
+                "pending-resync, after a failover): AWS refuses a switchover to it until it is connected; re-run later"
+            )
+        if plan["first"] and state["regions"][plan["target"]]["cluster"] is None:
+            problems.append(f"{target} does not exist: there is nothing to fail over to")
+        return problems
+
+    def reach_problems(self, state):
+        """What unreachable regions rule out once the reachable ones are read."""
+        if not self.unreachable:
+            return []
+        problems = []
+        if self.global_id and state["global"] is None:
+            problems.append(
+                f"global cluster {self.global_id} is not found through {self.global_region}: with unreachable_regions "
+                "the module creates no global cluster (it may only be out of reach); re-run when every region answers"
+            )
+        writer = self.writer_region(state["global"])
+        promote = self.params["promote_region"]
+        for spec in self.reachable_specs:
+            creates = state["regions"][spec["region"]]["cluster"] is None
+            if creates and spec["region"] != writer and not self.reachable(writer) and spec["region"] != promote:
+                problems.append(
+                    f"cluster {spec['identifier']} ({spec['region']}) does not exist and would join "
+                    f"{self.global_id} as a secondary of the writer in {writer}, which is in unreachable_regions"
+                )
         return problems
 
     def cluster_problems(self, spec, cluster, how):
@@ -672,17 +989,18 @@ class AuroraGlobalDatabase:
 
     def create_input_problems(self, state):
         problems = []
-        for spec in self.specs:
+        for spec in self.reachable_specs:
             region = state["regions"][spec["region"]]
+            rebuilt = self.detached(spec, state)
             if region.get("subnet_group") is None and not spec["subnet_ids"]:
                 problems.append(
                     f"clusters[{spec['identifier']}].subnet_ids are required to create DB subnet group "
                     f"{spec['db_subnet_group_name']} in {spec['region']}"
                 )
-            if region["cluster"] is None and not self.params["engine_version"]:
+            if (region["cluster"] is None or rebuilt) and not self.params["engine_version"]:
                 problems.append(f"engine_version is required to create cluster {spec['identifier']}")
             for instance in spec["instances"] or []:
-                if instance["identifier"] not in region["instances"] and not (
+                if (rebuilt or instance["identifier"] not in region["instances"]) and not (
                     instance["instance_class"] or spec["instance_class"]
                 ):
                     problems.append(
@@ -691,10 +1009,11 @@ class AuroraGlobalDatabase:
                     )
         return problems
 
-    def validate(self, state):
+    def validate(self, state, plan=None):
         problems = self.input_problems()
         if not problems:
-            problems = self.replacement_problems(state)
+            problems = self.replacement_problems(state) + self.rebuild_problems(state)
+            problems += self.reach_problems(state) + self.promotion_problems(state, plan)
             if not self.module.check_mode:
                 problems.extend(self.create_input_problems(state))
         if problems:
@@ -711,27 +1030,57 @@ class AuroraGlobalDatabase:
                 msg="Refusing to change the Aurora database: " + "; ".join(problems), problems=problems
             )
         state = self.read()
-        self.master.describe()
-        self.validate(state)
+        if self.reachable(self.home_region):
+            self.master.describe()
+        plan = self.promotion_plan(state)
+        self.validate(state, plan)
+        self.warn_unreachable()
 
-        secret = self.ensure_secret(state["regions"][self.primary["region"]]["cluster"])
+        writer_region = self.writer_region(state["global"])
+        if plan and plan["first"]:
+            # The writer's region is down: fail over first (the outage's RTO), converge the new writer after.
+            writer_region = self.promote(plan, state)
+        secret = self.ensure_secret(state, writer_region)
         glob = self.ensure_global(state["global"], state)
-        for spec in self.specs:
+        for spec in self.ordered_specs(writer_region):
             region = state["regions"][spec["region"]]
             self.ensure_subnet_group(spec, region["subnet_group"])
             self.ensure_parameter_group(spec, region["parameters"])
-            if spec["role"] == "secondary" and region["cluster"] is None:
-                self.wait_primary_writer()
-            self.ensure_cluster(spec, region["cluster"])
-            self.ensure_instances(spec, region["cluster"], region["instances"])
-        writer_region = self.writer_region(glob)
-        writer_region = self.promote(glob, state, writer_region)
+            if self.detached(spec, state):
+                self.rebuild(spec, region)
+            if region["cluster"] is None and self.joins_as_secondary(spec, glob):
+                self.wait_writer(writer_region)
+            self.ensure_cluster(spec, region["cluster"], glob)
+            self.ensure_instances(spec, region["instances"])
+        if plan and not plan["first"]:
+            writer_region = self.promote(plan, state)
+        glob = state["global"] or glob
+        self.delete_unlisted(state)
         self.wait_available()
         if (self.touched_clusters or self.touched_instances) and not self.module.check_mode:
             self.step = "reading the database back"
             state = self.read(groups=False)
             glob = state["global"] or glob
+            writer_region = self.writer_region(glob)
         return self.outputs(state, glob, secret, writer_region)
+
+    def ordered_specs(self, writer_region):
+        """The clusters to converge, the writer's first (then the others as listed); unreachable ones left out."""
+        return sorted(self.reachable_specs, key=lambda spec: spec["region"] != writer_region)
+
+    def warn_unreachable(self):
+        if not self.unreachable:
+            return
+        names = [f"{spec['identifier']} ({spec['region']})" for spec in self.specs if spec not in self.reachable_specs]
+        self.module.warn(
+            f"unreachable_regions: no call was made to {', '.join(sorted(self.unreachable))}; cluster "
+            f"{', '.join(names)} was neither read nor changed"
+            + (
+                f", nor the master secret {self.params['master_secret_name']} in {self.home_region}"
+                if not self.reachable(self.home_region)
+                else ""
+            )
+        )
 
     def sync_tags(self, label, region, arn, current, desired):
         self.step = f"tagging {label}"
@@ -739,12 +1088,38 @@ class AuroraGlobalDatabase:
 
     # the master secret
 
-    def ensure_secret(self, primary_cluster):
+    def ensure_secret(self, state, writer_region):
+        if not self.reachable(self.home_region):
+            return self.replica_secret()
         self.step = f"ensuring {self.master.secret.resource}"
-        if primary_cluster is None:
+        # A lost secret's new password goes to the cluster that writes (after a failover, not the home region's).
+        spec = next((spec for spec in self.reachable_specs if spec["region"] == writer_region), None)
+        cluster = state["regions"][spec["region"]]["cluster"] if spec else None
+        if cluster is None or self.detached(spec, state):
+            spec, cluster = self.primary, state["regions"][self.primary["region"]]["cluster"]
+        if cluster is None:
             return self.master.ensure()
-        region, identifier = self.primary["region"], self.primary["identifier"]
+        region, identifier = spec["region"], spec["identifier"]
         return self.master.ensure((f"db_cluster {region}/{identifier}", self.rds(region), "db_cluster", identifier))
+
+    def replica_secret(self):
+        """The master secret's ARN read through a reachable replica region (the secret's own region is unreachable)."""
+        name = self.params["master_secret_name"]
+        for item in self.params["master_secret_replica_regions"]:
+            if not self.reachable(item["region"]):
+                continue
+            self.step = f"reading the replica of secret {name} in {item['region']}"
+            client = aws_client(self.module, "secretsmanager", item["region"])
+            try:
+                answer = client.describe_secret(aws_retry=True, SecretId=name)
+            except is_boto3_error_code("ResourceNotFoundException"):
+                continue
+            return {"ARN": replica_arn(answer["ARN"], self.home_region)}
+        self.module.warn(
+            f"The master secret {name} is in {self.home_region} (unreachable) and no replica region answers: "
+            "master_secret_arn and master_secret_replica_arns are empty"
+        )
+        return None
 
     # the global cluster
 
@@ -752,7 +1127,7 @@ class AuroraGlobalDatabase:
         if not self.global_id:
             return None
         label = f"global_cluster {self.global_id}"
-        client = self.rds(self.home_region)
+        client = self.rds(self.global_region)
         self.step = f"ensuring {label}"
         if glob is None:
             desired = scrub_none_parameters(
@@ -873,7 +1248,12 @@ class AuroraGlobalDatabase:
             }
         )
 
-    def create_cluster(self, spec):
+    def joins_as_secondary(self, spec, glob):
+        """A new cluster joins as a secondary unless it is the primary of a global cluster no other region writes."""
+        writer = writer_arn(glob)
+        return spec["role"] == "secondary" or (writer is not None and arn_part(writer, "region") != spec["region"])
+
+    def create_cluster(self, spec, glob=None):
         params = self.params
         label = f"db_cluster {spec['region']}/{spec['identifier']}"
         desired = dict({"CopyTagsToSnapshot": True}, **self.cluster_desired(spec))
@@ -889,14 +1269,16 @@ class AuroraGlobalDatabase:
                 }
             )
         )
-        if spec["role"] == "primary":
+        # Only the cluster that writes gets master credentials and a database; AWS rejects them on a secondary.
+        as_primary = not self.joins_as_secondary(spec, glob)
+        if as_primary:
             desired.update(
                 scrub_none_parameters(
                     {"MasterUsername": params["master_username"], "DatabaseName": params["database_name"]}
                 )
             )
         self.changes.note(label, None, desired)
-        credentials = {"MasterUserPassword": self.master.password()} if spec["role"] == "primary" else {}
+        credentials = {"MasterUserPassword": self.master.password()} if as_primary else {}
         self.step = f"creating {label}"
         self.changes.create(
             label,
@@ -910,9 +1292,9 @@ class AuroraGlobalDatabase:
         )
         self.touched_clusters.append(spec)
 
-    def ensure_cluster(self, spec, cluster):
+    def ensure_cluster(self, spec, cluster, glob=None):
         if cluster is None:
-            self.create_cluster(spec)
+            self.create_cluster(spec, glob)
             return
         label = f"db_cluster {spec['region']}/{spec['identifier']}"
         desired = self.cluster_desired(spec)
@@ -959,14 +1341,13 @@ class AuroraGlobalDatabase:
 
     # instances
 
-    def ensure_instances(self, spec, cluster, instances):
+    def ensure_instances(self, spec, instances):
+        """Create the listed instances that are missing, modify the others (unlisted ones go in delete_unlisted)."""
         if spec["instances"] is None:
             return
         region = spec["region"]
         client = self.rds(region)
-        listed = set()
         for item in spec["instances"]:
-            listed.add(item["identifier"])
             label = f"db_instance {region}/{item['identifier']}"
             desired = scrub_none_parameters(
                 {
@@ -1020,14 +1401,30 @@ class AuroraGlobalDatabase:
             self.sync_tags(
                 label, region, actual.get("DBInstanceArn"), tag_dict(actual.get("TagList")), self.params["tags"]
             )
-        writers = {
-            m["DBInstanceIdentifier"] for m in (cluster or {}).get("DBClusterMembers", []) if m.get("IsClusterWriter")
-        }
-        for identifier in sorted(set(instances) - listed - writers):
-            label = f"db_instance {region}/{identifier}"
-            self.changes.note(label, {"DBInstanceIdentifier": identifier}, None)
-            self.step = f"deleting reader {label}"
-            self.changes.delete(label, client, "rds", "delete_db_instance", DBInstanceIdentifier=identifier)
+
+    def delete_unlisted(self, state):
+        """Delete the instances not listed, never a writer; after any promotion, with the writers read anew."""
+        for spec in self.reachable_specs:
+            if spec["instances"] is None:
+                continue
+            region = state["regions"][spec["region"]]
+            listed = {item["identifier"] for item in spec["instances"]}
+            members = (region["cluster"] or {}).get("DBClusterMembers", [])
+            writers = {m["DBInstanceIdentifier"] for m in members if m.get("IsClusterWriter")}
+            extra = sorted(set(region["instances"]) - listed - writers)
+            if extra and spec["region"] in self.deferred_deletes:
+                self.module.warn(
+                    f"{', '.join(extra)} not deleted yet: the promotion in this run was not waited for, so the "
+                    f"writer of {spec['identifier']} is not known; re-run to delete them"
+                )
+                continue
+            for identifier in extra:
+                label = f"db_instance {spec['region']}/{identifier}"
+                self.changes.note(label, {"DBInstanceIdentifier": identifier}, None)
+                self.step = f"deleting reader {label}"
+                self.changes.delete(
+                    label, self.rds(spec["region"]), "rds", "delete_db_instance", DBInstanceIdentifier=identifier
+                )
 
     # promotion
 
@@ -1037,34 +1434,127 @@ class AuroraGlobalDatabase:
                 return arn_part(member.get("DBClusterArn"), "region")
         return self.primary["region"] if self.primary else None
 
-    def promote(self, glob, state, writer_region):
-        target = self.params["promote_region"]
-        if not target or target == writer_region or glob is None:
-            return writer_region
-        spec = next(spec for spec in self.specs if spec["region"] == target)
-        target_cluster = state["regions"][target]["cluster"]
-        target_arn = (target_cluster or {}).get("DBClusterArn") or arn(
-            partition_for(target),
-            "rds",
-            target,
-            arn_part(glob.get("GlobalClusterArn"), "account_id"),
-            f"cluster:{spec['identifier']}",
-        )
-        current = (state["regions"].get(writer_region) or {}).get("cluster")
-        mode = self.params["promote_mode"]
-        if mode == "auto":
-            mode = "switchover" if current is not None and current.get("Status") == "available" else "failover"
+    def promote(self, plan, state):
+        """Make the plan's target the writer; the writer region returned is read back from AWS, never assumed.
+
+        With wait, polls DescribeGlobalClusters in the target's region until the target is the writer and no
+        FailoverState is left, waits for the target cluster, and reads the clusters of both regions anew (their
+        writer instances changed). ``state`` is updated in place.
+        """
+        target, mode, writer = plan["target"], plan["mode"], plan["writer"]
         label = f"global_cluster {self.global_id}"
-        self.changes.note(f"{label} writer", writer_region, target)
-        self.step = f"{mode} of {label} to {target}"
-        kwargs = {"GlobalClusterIdentifier": self.global_id, "TargetDbClusterIdentifier": target_arn}
-        if mode == "failover":
-            kwargs["AllowDataLoss"] = True
-        skipped = len(self.changes.skipped_calls)
-        self.changes.update(label, [f"writer:{target}"], self.rds(target), "rds", f"{mode}_global_cluster", **kwargs)
-        if len(self.changes.skipped_calls) > skipped:
-            return writer_region  # the emulator lacks the call: the writer did not move
-        return target
+        running = (state["global"].get("FailoverState") or {}).get("ToDbClusterArn") == plan["arn"]
+        if running:
+            # A promotion to the target runs already (started by an interrupted run): wait for it, call nothing.
+            underway = state["global"]["FailoverState"]
+            self.data_loss_allowed = bool(underway.get("IsDataLossAllowed"))
+            self.module.warn(f"A {underway.get('Status')} of {label} to {target} is running already: waiting for it")
+        else:
+            self.wait_target_ready(target)
+            kwargs = {"GlobalClusterIdentifier": self.global_id, "TargetDbClusterIdentifier": plan["arn"]}
+            if mode == "failover":
+                kwargs["AllowDataLoss"] = True
+                self.data_loss_allowed = True
+                self.module.warn(
+                    ("Check mode - would fail" if self.module.check_mode else "Failing")
+                    + f" over {label} to {target} with AllowDataLoss"
+                    + (f" ({writer} is unreachable)" if plan["first"] else "")
+                    + f": writes committed in {writer} but not yet replicated to {target} (the replication lag, "
+                    "the RPO) are lost to the new writer. When the old primary's region answers again, AWS attempts "
+                    f"a snapshot rds:unplanned-global-failover-<cluster>-<timestamp> of it that holds them: copy it "
+                    "to a manual snapshot before its retention ends"
+                )
+            self.changes.note(f"{label} writer", writer, target)
+            self.step = f"{mode} of {label} to {target}"
+            skipped = len(self.changes.skipped_calls)
+            self.changes.update(
+                label, [f"writer:{target}"], self.rds(plan["via"]), "rds", f"{mode}_global_cluster", **kwargs
+            )
+            if len(self.changes.skipped_calls) > skipped:
+                return writer  # the emulator lacks the call: the writer did not move
+        if self.module.check_mode:
+            return writer  # planned only: the writer did not move
+        if not self.params["wait"]:
+            self.step = f"reading {label} back"
+            state["global"] = self.describe_global(target) or state["global"]
+            self.deferred_deletes.update(region for region in (target, writer) if self.reachable(region))
+            return self.writer_region(state["global"])
+        state["global"] = self.wait_promoted(plan)
+        self.step = f"waiting for cluster {plan['spec']['identifier']}"
+        self._wait(target, "db_cluster_available", DBClusterIdentifier=plan["spec"]["identifier"])
+        self.step = "reading the promoted clusters back"
+        for spec in self.reachable_specs:
+            if spec["region"] in (target, writer):
+                state["regions"][spec["region"]].update(self.read_region(spec))
+        return self.writer_region(state["global"])
+
+    def wait_promoted(self, plan):
+        """Poll the global cluster in the target's region until the target writes and no FailoverState is left.
+
+        AWS documents FailoverState as present while a switchover or failover is pending, switching-over,
+        failing-over or cancelling, and IsWriter may still name the old writer meanwhile; no botocore waiter
+        exists for it (terraform-provider-aws has no switchover; its global cluster waiters poll Status alike).
+        """
+        seen = []
+
+        def done(glob):
+            if glob is None:
+                return False
+            running = glob.get("FailoverState")
+            if running:
+                seen.append(running.get("Status"))
+                return False
+            return writer_arn(glob) == plan["arn"] or "cancelling" in seen
+
+        label = f"global cluster {self.global_id}"
+        self.step = f"waiting for {plan['spec']['identifier']} to become the writer of {label}"
+        glob, finished = poll(
+            lambda: self.describe_global(plan["target"]), done, self.params["wait_timeout"], PROMOTION_POLL_DELAY
+        )
+        if not finished:
+            state = ((glob or {}).get("FailoverState") or {}).get("Status") or "no FailoverState"
+            self.module.fail_json(
+                msg=f"Gave up after {self.params['wait_timeout']} s waiting for the {plan['mode']} of {label} to "
+                f"{plan['target']} ({state}; writer {writer_arn(glob)}). Re-run to continue.",
+                changes=self.changes.changes,
+            )
+        if writer_arn(glob) != plan["arn"]:
+            self.module.fail_json(
+                msg=f"The {plan['mode']} of {label} to {plan['target']} was cancelled "
+                f"({', '.join(dict.fromkeys(seen))}): {writer_arn(glob)} still writes",
+                changes=self.changes.changes,
+            )
+        return glob
+
+    def wait_target_ready(self, target):
+        """Before a promotion: the target's cluster and instances made or changed in this run are available."""
+        if self.module.check_mode or not self.params["wait"]:
+            return
+        for spec in self.touched_clusters:
+            if spec["region"] == target:
+                self.step = f"waiting for cluster {spec['identifier']} before promoting it"
+                self._wait(target, "db_cluster_available", DBClusterIdentifier=spec["identifier"])
+        for region, identifier in dict.fromkeys(self.touched_instances):
+            if region == target:
+                self.step = f"waiting for instance {identifier} before promoting its cluster"
+                self._wait(region, "db_instance_available", DBInstanceIdentifier=identifier)
+
+    # rebuilding a cluster that left the global cluster
+
+    def rebuild(self, spec, region):
+        """Replace a detached cluster by a new secondary (confirmed by confirm_rebuild; see detached()).
+
+        A final snapshot keeps what the cluster held; its instances and the cluster are deleted (always waited
+        for: the identifier is reused), and ensure_cluster then creates it anew in the global cluster.
+        """
+        snapshot = f"{spec['identifier']}-rebuild-{self.stamp}"
+        self.module.warn(
+            f"Rebuilding cluster {spec['identifier']} ({spec['region']}) as a secondary of {self.global_id}: "
+            f"its final snapshot {snapshot} keeps what it held, the writes the failover lost among them"
+        )
+        self.delete_cluster(spec, region, snapshot, wait=True)
+        self.rebuild_snapshots.append(snapshot)
+        region.update(cluster=None, instances={})
 
     # waiting
 
@@ -1075,7 +1565,7 @@ class AuroraGlobalDatabase:
         """DBClusterArns of a global cluster's members ([] once it is gone)."""
         answer = describe_or_none(
             ("GlobalClusterNotFoundFault",),
-            self.rds(self.home_region).describe_global_clusters,
+            self.rds(self.global_region).describe_global_clusters,
             GlobalClusterIdentifier=global_id,
         )
         found = [g for g in (answer or {}).get("GlobalClusters", []) if g["GlobalClusterIdentifier"] == global_id]
@@ -1108,14 +1598,15 @@ class AuroraGlobalDatabase:
             f"global cluster {global_id}. Re-run to continue."
         )
 
-    def wait_primary_writer(self):
-        """A secondary can join only once the primary cluster and its writer are available."""
-        if self.module.check_mode or not self.params["wait"]:
+    def wait_writer(self, writer_region):
+        """A secondary can join only once the writer's cluster and its writer instance are available."""
+        spec = next((spec for spec in self.reachable_specs if spec["region"] == writer_region), None)
+        if self.module.check_mode or not self.params["wait"] or spec is None:
             return
-        self.step = f"waiting for the primary cluster {self.primary['identifier']}"
-        self._wait(self.primary["region"], "db_cluster_available", DBClusterIdentifier=self.primary["identifier"])
+        self.step = f"waiting for the writer cluster {spec['identifier']}"
+        self._wait(writer_region, "db_cluster_available", DBClusterIdentifier=spec["identifier"])
         for region, identifier in self.touched_instances:
-            if region == self.primary["region"]:
+            if region == writer_region:
                 self._wait(region, "db_instance_available", DBInstanceIdentifier=identifier)
                 break
 
@@ -1148,11 +1639,10 @@ class AuroraGlobalDatabase:
                 "this database goes (every cluster leaves a final snapshot)"
             )
         snapshots = []
-        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")  # snapshot ids are lower case
         for spec in reversed(self.specs):  # secondaries first, the primary last
             region = state["regions"][spec["region"]]
             if region["cluster"] is not None:
-                snapshots.append(self.delete_cluster(spec, region, stamp))
+                snapshots.append(self.delete_cluster(spec, region, f"{spec['identifier']}-final-{self.stamp}"))
         if state["global"] is not None:
             self.delete_global(state["global"])
         if existing and not self.params["wait"]:
@@ -1161,7 +1651,9 @@ class AuroraGlobalDatabase:
             self.delete_groups_and_secret()
         return self.changes.result(**self.empty_outputs(), final_snapshot_identifiers=snapshots)
 
-    def delete_cluster(self, spec, region, stamp):
+    def delete_cluster(self, spec, region, snapshot, wait=None):
+        """Delete the cluster's instances, the cluster (detached first), leaving the final snapshot ``snapshot``."""
+        wait = self.params["wait"] if wait is None else wait
         client = self.rds(spec["region"])
         cluster = region["cluster"]
         label = f"db_cluster {spec['region']}/{spec['identifier']}"
@@ -1175,7 +1667,7 @@ class AuroraGlobalDatabase:
                 "delete_db_instance",
                 DBInstanceIdentifier=identifier,
             )
-        if self.params["wait"] and not self.module.check_mode:
+        if wait and not self.module.check_mode:
             for identifier in sorted(region["instances"]):
                 self.step = f"waiting for db_instance {identifier} to go"
                 self._wait(spec["region"], "db_instance_deleted", DBInstanceIdentifier=identifier)
@@ -1208,7 +1700,6 @@ class AuroraGlobalDatabase:
                 DeletionProtection=False,
                 ApplyImmediately=True,
             )
-        snapshot = f"{spec['identifier']}-final-{stamp}"
         self.changes.note(label, {"DBClusterIdentifier": spec["identifier"]}, None)
         self.step = f"deleting {label}"
         self.changes.delete(
@@ -1219,14 +1710,14 @@ class AuroraGlobalDatabase:
             DBClusterIdentifier=spec["identifier"],
             FinalDBSnapshotIdentifier=snapshot,
         )
-        if self.params["wait"] and not self.module.check_mode:
+        if wait and not self.module.check_mode:
             self.step = f"waiting for {label} to go"
             self._wait(spec["region"], "db_cluster_deleted", DBClusterIdentifier=spec["identifier"])
         return snapshot
 
     def delete_global(self, glob):
         label = f"global_cluster {self.global_id}"
-        client = self.rds(self.home_region)
+        client = self.rds(self.global_region)
         if glob.get("DeletionProtection"):
             self.changes.update(
                 label,
@@ -1277,40 +1768,71 @@ class AuroraGlobalDatabase:
         return {
             "global_cluster_arn": None,
             "primary_region": None,
+            "writer_region": None,
+            "data_loss_allowed": False,
+            "rebuild_snapshot_identifiers": [],
             "clusters": {},
             "master_secret_arn": None,
             "master_secret_replica_arns": {},
             "backup_retention_period": None,
         }
 
+    def cluster_role(self, spec, state, glob):
+        """primary or secondary as the global cluster's members say; detached; else what it is (to be) created as."""
+        member = member_of(glob, spec["region"], spec["identifier"])
+        if member is not None:
+            return "primary" if member.get("IsWriter") else "secondary"
+        if self.detached(spec, state):
+            return "detached"
+        if state["regions"][spec["region"]]["cluster"] is None and self.reachable(spec["region"]):
+            return "secondary" if self.joins_as_secondary(spec, glob) else "primary"
+        return spec["role"]
+
     def outputs(self, state, glob, secret, writer_region):
         clusters = {}
         for spec in self.specs:
             region = state["regions"][spec["region"]]
             cluster = region["cluster"] or {}
-            members = cluster.get("DBClusterMembers", [])
-            if spec["instances"] is not None:
+            cluster_members = cluster.get("DBClusterMembers", [])
+            if region.get("unreachable"):
+                ids = []
+            elif spec["instances"] is not None:
                 ids = [item["identifier"] for item in spec["instances"]]
             else:
                 ids = sorted(region["instances"])
+            member = member_of(glob, spec["region"], spec["identifier"]) or {}
             clusters[spec["region"]] = {
                 "identifier": spec["identifier"],
-                "role": spec["role"],
-                "arn": cluster.get("DBClusterArn"),
+                "role": self.cluster_role(spec, state, glob),
+                "arn": cluster.get("DBClusterArn") or member.get("DBClusterArn"),
                 "endpoint": cluster.get("Endpoint"),
                 "reader_endpoint": cluster.get("ReaderEndpoint"),
                 "instance_ids": ids,
-                "writer": next((m["DBInstanceIdentifier"] for m in members if m.get("IsClusterWriter")), None),
-                "status": cluster.get("Status"),
+                "writer": next((m["DBInstanceIdentifier"] for m in cluster_members if m.get("IsClusterWriter")), None),
+                "status": "unreachable" if region.get("unreachable") else cluster.get("Status"),
             }
-        primary_cluster = state["regions"][self.primary["region"]]["cluster"] or {}
+        writer_spec = next((spec for spec in self.specs if spec["region"] == writer_region), None)
+        retention = next(
+            (
+                cluster.get("BackupRetentionPeriod")
+                for cluster in (
+                    state["regions"][self.primary["region"]]["cluster"],
+                    state["regions"][writer_spec["region"]]["cluster"] if writer_spec else None,
+                )
+                if cluster
+            ),
+            None,
+        )
         return self.changes.result(
             global_cluster_arn=(glob or {}).get("GlobalClusterArn"),
             primary_region=writer_region,
+            writer_region=writer_region,
+            data_loss_allowed=self.data_loss_allowed,
+            rebuild_snapshot_identifiers=self.rebuild_snapshots,
             clusters=clusters,
             master_secret_arn=(secret or {}).get("ARN"),
             master_secret_replica_arns=self.master.secret.replica_arns((secret or {}).get("ARN")),
-            backup_retention_period=primary_cluster.get("BackupRetentionPeriod"),
+            backup_retention_period=retention,
         )
 
 
@@ -1364,6 +1886,8 @@ def argument_spec():
         purge_tags=dict(type="bool", default=True),
         promote_region=dict(),
         promote_mode=dict(default="auto", choices=["auto", "switchover", "failover"]),
+        unreachable_regions=dict(type="list", elements="str", default=[]),
+        confirm_rebuild=dict(),
         apply_immediately=dict(type="bool", default=True),
         wait=dict(type="bool", default=True),
         wait_timeout=dict(type="int", default=3600),

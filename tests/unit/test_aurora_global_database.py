@@ -381,16 +381,16 @@ def test_delete_needs_the_named_confirmation_and_keeps_final_snapshots(prod, cap
     ]
 
 
-def test_promotion_on_the_emulator_is_planned_and_skipped(prod, capsys):
+def test_no_promotion_on_the_emulator_when_the_region_already_writes(prod, capsys, calls):
+    """moto 5.2.5 lacks SwitchoverGlobalCluster (the recording emulator serves it; tests/unit/
+    test_aurora_global_database_dr.py tests the calls with Stubber): here only the no-op."""
     run(prod, capsys)
+    calls.clear()
     result = run(dict(prod, promote_region="us-east-1"), capsys)
-    assert not result["changed"] and result["primary_region"] == "us-east-1"
-    result = run(dict(prod, promote_region="eu-west-1"), capsys)
-    assert result["changes"] == [
-        {"action": "update", "resource": f"global_cluster {GLOBAL}", "attributes": ["writer:eu-west-1"]}
-    ]
-    assert result["skipped_calls"] == ["rds:switchover_global_cluster"]
-    assert result["primary_region"] == "us-east-1"  # the emulator could not move the writer
+    assert not result["changed"] and result["primary_region"] == result["writer_region"] == "us-east-1"
+    assert result["data_loss_allowed"] is False and all(call.startswith("Describe") for call in calls)
+    assert {out["role"] for out in result["clusters"].values()} == {"primary", "secondary"}
+    assert result["clusters"]["us-east-1"]["role"] == "primary"
 
 
 # --- calls the emulator lacks: request shapes on AWS (Stubber) --------------
@@ -506,28 +506,39 @@ def minimal(**extra):
     ],
 )
 def test_promotion_request_shape(aws, capsys, mode, primary_status, operation, extra):
+    """SwitchoverGlobalCluster through the primary's region, FailoverGlobalCluster through the target's
+    (Aurora user guide: the CLI's --region); without wait the writer is read back once in the target's region."""
     expect_reads(aws, primary_status=primary_status)
-    aws["rds", "eu-west-1"].add_response(
+    via = "eu-west-1" if operation == "failover_global_cluster" else "us-east-1"
+    aws["rds", via].add_response(
         operation,
         {"GlobalCluster": {"GlobalClusterIdentifier": GLOBAL}},
         dict(GlobalClusterIdentifier=GLOBAL, TargetDbClusterIdentifier=ARN["eu-west-1"], **extra),
+    )
+    aws["rds", "eu-west-1"].add_response(
+        "describe_global_clusters", global_cluster(["us-east-1", "eu-west-1"], writer="eu-west-1")
     )
     result = run(minimal(promote_region="eu-west-1", promote_mode=mode), capsys)
     assert result["changes"] == [
         {"action": "update", "resource": f"global_cluster {GLOBAL}", "attributes": ["writer:eu-west-1"]}
     ]
     assert result["primary_region"] == "eu-west-1" and result["skipped_calls"] == []
+    assert result["data_loss_allowed"] is (operation == "failover_global_cluster")
 
 
 def test_failback_reads_the_writer_from_the_members(aws, capsys):
     expect_reads(aws, writer="eu-west-1")
-    aws["rds", "us-east-1"].add_response(
+    aws["rds", "eu-west-1"].add_response(
         "switchover_global_cluster",
         {"GlobalCluster": {"GlobalClusterIdentifier": GLOBAL}},
         {"GlobalClusterIdentifier": GLOBAL, "TargetDbClusterIdentifier": ARN["us-east-1"]},
     )
+    # Read back right after the call: AWS still names the old writer while the switchover runs.
+    answer = global_cluster(["us-east-1", "eu-west-1"], writer="eu-west-1")
+    answer["GlobalClusters"][0]["FailoverState"] = {"Status": "switching-over", "ToDbClusterArn": ARN["us-east-1"]}
+    aws["rds", "us-east-1"].add_response("describe_global_clusters", answer)
     result = run(minimal(promote_region="us-east-1"), capsys)
-    assert result["primary_region"] == "us-east-1" and result["changed"]
+    assert result["changed"] and result["primary_region"] == "eu-west-1"  # read back, not assumed
 
 
 def test_no_promotion_when_the_members_say_the_region_already_writes(aws, capsys):
@@ -594,7 +605,7 @@ def test_a_replicated_secret_loses_its_replicas_before_it_is_deleted(prod, capsy
     assert status["DeletedDate"] and not status.get("ReplicationStatus")
 
 
-def global_cluster(members, deletion_protection=False):
+def global_cluster(members, deletion_protection=False, writer="us-east-1"):
     return {
         "GlobalClusters": [
             {
@@ -602,7 +613,7 @@ def global_cluster(members, deletion_protection=False):
                 "GlobalClusterArn": f"arn:aws:rds::{ACCOUNT}:global-cluster:{GLOBAL}",
                 "DeletionProtection": deletion_protection,
                 "GlobalClusterMembers": [
-                    {"DBClusterArn": ARN[region], "IsWriter": region == "us-east-1"} for region in members
+                    {"DBClusterArn": ARN[region], "IsWriter": region == writer} for region in members
                 ],
             }
         ]
