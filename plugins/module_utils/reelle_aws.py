@@ -315,6 +315,8 @@ EMULATOR_UNSUPPORTED = frozenset(
         ("elasticache", "delete_cache_parameter_group"),
         ("elasticache", "modify_cache_subnet_group"),
         ("elasticache", "delete_cache_subnet_group"),
+        ("apigatewayv2", "update_domain_name"),
+        ("apigatewayv2", "update_api_mapping"),
         ("backup", "update_backup_plan"),
         ("backup", "delete_backup_selection"),
         ("rds", "modify_global_cluster"),

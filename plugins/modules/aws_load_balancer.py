@@ -18,7 +18,8 @@ description:
   - The private key of a generated certificate never leaves the module; it is neither returned nor logged.
   - Options left unset leave the corresponding attribute of an existing resource alone.
   - A change that forces replacement (load balancer scheme; target group port, protocol, target type or
-    VPC) fails with a message instead of replacing the resource.
+    VPC) fails with a message instead of replacing the resource; a scheme change fails before anything is
+    changed.
   - In check mode against an empty account, upstream ids (VPC, subnets, security groups) may be null;
     the module then reports the creates it would make and returns null ARNs.
 author:
@@ -36,7 +37,9 @@ options:
     type: str
     required: true
   scheme:
-    description: V(internet-facing) or V(internal). Cannot change once created.
+    description:
+      - V(internet-facing) or V(internal) (in private subnets, reachable only from inside the VPC, for example
+        through an API Gateway VPC link). Cannot change once created.
     type: str
     choices: [internet-facing, internal]
     default: internet-facing
@@ -147,8 +150,10 @@ options:
     default: ELBSecurityPolicy-TLS13-1-2-2021-06
   certificate_arn:
     description:
-      - ACM certificate of the HTTPS listener (on AWS, one issued for the real domain).
-      - When unset, the module uses a self-signed certificate for O(domain_name) (see the description).
+      - ACM certificate of the HTTPS listener (on AWS, one issued for the real domain). May be null in check mode
+        (with no O(domain_name)) when the certificate would be requested first.
+      - When unset, the module uses a self-signed certificate for O(domain_name) (see the description). API Gateway
+        (HTTP or private integrations) and CloudFront refuse a backend certificate that no trusted CA issued.
     type: str
   domain_name:
     description: Domain of the self-signed certificate. Required when O(https=true) and O(certificate_arn) is unset.
@@ -240,7 +245,7 @@ load_balancer_arn_suffix:
   type: str
   sample: app/reelle-staging/50dc6c495c0c9188
 load_balancer_dns_name:
-  description: Public DNS name of the load balancer.
+  description: DNS name of the load balancer (an internal one's resolves to private addresses only).
   returned: always
   type: str
   sample: reelle-staging-1234567890.us-east-1.elb.amazonaws.com
@@ -585,15 +590,6 @@ class LoadBalancerManager:
             return self._create_load_balancer(subnets, groups)
         self.existing_arns.append(lb["LoadBalancerArn"])
         resource = f"load balancer {self.name}"
-        if lb.get("Type") != "application":
-            self.module.fail_json(
-                msg=f"{resource} exists but is a {lb.get('Type')} load balancer, not an application one"
-            )
-        if lb["Scheme"] != self.params["scheme"]:
-            self.module.fail_json(
-                msg=f"{resource} is {lb['Scheme']}; changing the scheme to {self.params['scheme']} replaces it "
-                "(new DNS name). Delete it first or choose a new name."
-            )
         actual_subnets = [zone["SubnetId"] for zone in lb.get("AvailabilityZones", [])]
         before = {"subnets": actual_subnets, "security_groups": lb.get("SecurityGroups", [])}
         after = {"subnets": subnets, "security_groups": groups}
@@ -677,6 +673,8 @@ class LoadBalancerManager:
             return None
         if self.params["certificate_arn"]:
             return self.params["certificate_arn"]
+        if not self.params["domain_name"]:
+            return UNKNOWN  # check mode: the certificate would be requested before this run's real one
         self.self_signed = True
         domain = self.params["domain_name"]
         existing = self._find_self_signed(domain)
@@ -839,15 +837,38 @@ class LoadBalancerManager:
             self.params["state"] == "present"
             and self.params["https"]
             and not (self.params["certificate_arn"] or self.params["domain_name"])
+            and not self.module.check_mode
         ):
+            # Check mode may plan a listener whose certificate would be requested first (null ARN).
             self.module.fail_json(msg="https needs certificate_arn, or domain_name for a self-signed certificate")
         for label, value in (("name", self.name), ("target_group.name", self.tg_params.get("name"))):
             problem = name_problem(value, load_balancer=label == "name")
             if problem:
                 self.module.fail_json(msg=f"{label} {value!r} {problem}")
 
+    def refuse_replacement(self, lb):
+        """Fail, before anything is changed, on what AWS cannot change in place: the type and the scheme.
+
+        ELBv2 has no call that changes a load balancer's scheme (CreateLoadBalancer sets it; terraform-provider-aws
+        marks `internal` ForceNew): a new scheme is a new load balancer, with a new DNS name, in other subnets.
+        """
+        if lb is None:
+            return
+        resource = f"load balancer {self.name}"
+        if lb.get("Type") != "application":
+            self.module.fail_json(
+                msg=f"{resource} exists but is a {lb.get('Type')} load balancer, not an application one"
+            )
+        if lb["Scheme"] != self.params["scheme"]:
+            self.module.fail_json(
+                msg=f"{resource} is {lb['Scheme']}; changing the scheme to {self.params['scheme']} replaces it "
+                "(new DNS name and subnets) and AWS cannot do it in place. Nothing was changed. Delete it first "
+                "(state absent, with deletion_protection false when it is on) and run again, or choose a new name."
+            )
+
     def ensure_present(self):
         lb = self.describe_load_balancer()
+        self.refuse_replacement(lb)
         tg_arn = self.ensure_target_group()
         lb = self.ensure_load_balancer(lb)
         lb_arn = lb["LoadBalancerArn"] if lb else UNKNOWN

@@ -32,8 +32,8 @@ def records(primary="us-east-1"):
         {
             "set_identifier": region,
             "failover": "PRIMARY" if region == primary else "SECONDARY",
-            "alb_dns_name": alb["dns"],
-            "alb_hosted_zone_id": alb["zone"],
+            "alias_dns_name": alb["dns"],
+            "alias_hosted_zone_id": alb["zone"],
         }
         for region, alb in (("us-east-1", USE1), ("eu-west-1", EUW1))
     ]
@@ -192,7 +192,7 @@ def test_check_mode_on_an_empty_account_creates_nothing_and_accepts_null_alb_nam
     args = edge()
     args["api"]["integration_uri"] = None
     for record in args["route53"]["records"]:
-        record["alb_dns_name"] = None
+        record["alias_dns_name"] = None
     result = run(args, capsys, check_mode=True)
     assert result["changed"]
     assert {row["action"] for row in result["changes"]} == {"create"}
@@ -201,11 +201,27 @@ def test_check_mode_on_an_empty_account_creates_nothing_and_accepts_null_alb_nam
     assert nothing_exists()
 
 
-def test_null_alb_names_fail_outside_check_mode(emulator, capsys):
+def test_null_alb_names_fail_outside_check_mode_before_anything_is_touched(emulator, capsys):
     args = edge()
-    args["route53"]["records"][1]["alb_dns_name"] = None
+    args["route53"]["records"][1]["alias_dns_name"] = None
     result = run(args, capsys)
-    assert result["failed"] and "route53.records[eu-west-1].alb_dns_name is required" in result["msg"]
+    assert result["failed"] and "null only in check mode" in result["msg"]
+    assert "route53.records[eu-west-1].alias_dns_name" in result["msg"]
+    assert "route53.records[eu-west-1].health_check_fqdn" in result["msg"]
+    assert "us-east-1" not in result["msg"]
+    assert nothing_exists()
+
+
+def test_the_old_alb_option_names_still_work(emulator, capsys):
+    args = edge()
+    for record in args["route53"]["records"]:
+        record["alb_dns_name"] = record.pop("alias_dns_name")
+        record["alb_hosted_zone_id"] = record.pop("alias_hosted_zone_id")
+    created = run(args, capsys)
+    assert not created.get("failed"), created.get("msg")
+    found = failover_records(created["zone_id"])
+    assert found["eu-west-1"]["AliasTarget"]["HostedZoneId"] == EUW1["zone"]
+    assert not run(edge(), capsys)["changed"]
 
 
 def test_flip_primary_to_eu_west_1_is_one_upsert_of_both_records(emulator, capsys, calls):
@@ -452,6 +468,7 @@ def test_stage_access_logs_are_turned_on_with_update_stage(aws, capsys):
                     "IntegrationUri": uri,
                     "PayloadFormatVersion": "1.0",
                     "TimeoutInMillis": 29000,
+                    "ConnectionType": "INTERNET",
                 }
             ]
         },
@@ -582,9 +599,12 @@ def unmanaged_config(origin="old.example.com"):
         "PriceClass": "PriceClass_100",
         "Enabled": True,
         "ViewerCertificate": {
+            "CloudFrontDefaultCertificate": False,
             "ACMCertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/abc",
             "SSLSupportMethod": "sni-only",
             "MinimumProtocolVersion": "TLSv1.2_2021",
+            "Certificate": "arn:aws:acm:us-east-1:123456789012:certificate/abc",
+            "CertificateSource": "acm",
         },
         "Restrictions": {"GeoRestriction": {"RestrictionType": "blacklist", "Quantity": 1, "Items": ["KP"]}},
         "WebACLId": "arn:aws:wafv2:us-east-1:123456789012:global/webacl/edge/abc",
@@ -728,3 +748,681 @@ def test_the_api_arn_is_in_the_regions_partition(region, partition):
 
     manager._clients = {"apigatewayv2": Client()}
     assert manager.api_arn("a1") == f"arn:{partition}:apigateway:{region}::/apis/a1"
+
+
+# --- prod's chain: per region a private API behind a custom domain; once CloudFront and the records ----------
+
+ORIGIN = f"api-origin.{ZONE}"
+VIEWER = f"api.{ZONE}"
+
+
+def private_backend(region, cidr="10.9", name="t-alb"):
+    """What the network, security and load balancer roles make in a region: private subnets, the ALB's group,
+    an internal ALB with an HTTPS listener presenting a certificate for the origin name."""
+    ec2 = boto3.client("ec2", region_name=region)
+    vpc = ec2.create_vpc(CidrBlock=f"{cidr}.0.0/16")["Vpc"]["VpcId"]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"{cidr}.{index}.0/24", AvailabilityZone=f"{region}{zone}")["Subnet"][
+            "SubnetId"
+        ]
+        for index, zone in enumerate("ab")
+    ]
+    group = ec2.create_security_group(GroupName=f"{name}-alb", Description="alb", VpcId=vpc)["GroupId"]
+    acm = boto3.client("acm", region_name=region)
+    certificate = acm.request_certificate(DomainName=ORIGIN, ValidationMethod="DNS")["CertificateArn"]
+    elb = boto3.client("elbv2", region_name=region)
+    balancer = elb.create_load_balancer(Name=name, Subnets=subnets, SecurityGroups=[group], Scheme="internal")
+    target_group = elb.create_target_group(Name=name, Protocol="HTTP", Port=7777, VpcId=vpc, TargetType="ip")
+    listener = elb.create_listener(
+        LoadBalancerArn=balancer["LoadBalancers"][0]["LoadBalancerArn"],
+        Protocol="HTTPS",
+        Port=443,
+        Certificates=[{"CertificateArn": certificate}],
+        DefaultActions=[{"Type": "forward", "TargetGroupArn": target_group["TargetGroups"][0]["TargetGroupArn"]}],
+    )["Listeners"][0]["ListenerArn"]
+    return {
+        "region": region,
+        "subnets": subnets,
+        "group": group,
+        "listener": listener,
+        "certificate": certificate,
+        "vpc": vpc,
+        "ec2": ec2,
+    }
+
+
+def regional(backend, **api):
+    """One region's API as the role's api entry point calls it."""
+    spec = {
+        "integration_uri": backend["listener"],
+        "integration_tls_server_name": ORIGIN,
+        "vpc_link": {"subnet_ids": backend["subnets"], "security_group_ids": [backend["group"]]},
+        "custom_domain": {"domain_name": ORIGIN, "certificate_arn": backend["certificate"]},
+    }
+    spec.update(api)
+    return dict(name="t-edge", region=backend["region"], api=spec, tags={"environment": "test"})
+
+
+def viewer_certificate():
+    return boto3.client("acm", region_name="us-east-1").request_certificate(DomainName=VIEWER, ValidationMethod="DNS")[
+        "CertificateArn"
+    ]
+
+
+def chain(apis, certificate, primary="us-east-1"):
+    """The global call: CloudFront on api.<zone> to the failover name, records to both regions' APIs."""
+    return dict(
+        name="t-edge",
+        region="us-east-1",
+        cloudfront={
+            "origin_domain_name": ORIGIN,
+            "aliases": [VIEWER],
+            "acm_certificate_arn": certificate,
+            "minimum_protocol_version": "TLSv1.2_2021",
+        },
+        route53={
+            "zone_name": ZONE,
+            "record_name": ORIGIN,
+            "health_check": {"type": "HTTPS", "resource_path": "/health"},
+            "records": [
+                {
+                    "set_identifier": region,
+                    "failover": "PRIMARY" if region == primary else "SECONDARY",
+                    "alias_dns_name": api["custom_domain_target"],
+                    "alias_hosted_zone_id": api["custom_domain_hosted_zone_id"],
+                    "health_check_fqdn": api["api_endpoint"].removeprefix("https://"),
+                }
+                for region, api in apis.items()
+            ],
+            "distribution_records": [VIEWER],
+        },
+        tags={"environment": "test"},
+    )
+
+
+def test_a_region_gets_a_private_integration_through_a_vpc_link_and_a_custom_domain(emulator, capsys):
+    backend = private_backend("eu-west-1")
+    result = run(regional(backend), capsys)
+    assert not result.get("failed"), result.get("msg")
+    assert [(row["action"], row["resource"]) for row in result["changes"]] == [
+        ("create", "vpc link t-edge-api"),
+        ("create", "http api t-edge-api"),
+        ("create", "http api t-edge-api integration"),
+        ("create", "http api t-edge-api route ANY /{proxy+}"),
+        ("create", "http api t-edge-api route $default"),
+        ("create", "http api t-edge-api stage $default"),
+        ("create", f"api domain name {ORIGIN}"),
+        ("create", f"api domain name {ORIGIN} mapping $default"),
+    ]
+    gateway = boto3.client("apigatewayv2", region_name="eu-west-1")
+    link = gateway.get_vpc_link(VpcLinkId=result["vpc_link_id"])
+    assert sorted(link["SubnetIds"]) == sorted(backend["subnets"]) and link["SecurityGroupIds"] == [backend["group"]]
+    assert link["Tags"] == {"environment": "test"}
+    # Every route goes to one HTTP_PROXY integration: the VPC link to the ALB's HTTPS listener, TLS verified
+    # against the origin name (the listener's certificate).
+    (integration,) = gateway.get_integrations(ApiId=result["api_id"])["Items"]
+    assert (integration["IntegrationType"], integration["ConnectionType"], integration["ConnectionId"]) == (
+        "HTTP_PROXY",
+        "VPC_LINK",
+        result["vpc_link_id"],
+    )
+    assert integration["IntegrationUri"] == backend["listener"]
+    assert integration["TlsConfig"] == {"ServerNameToVerify": ORIGIN}
+    routes = gateway.get_routes(ApiId=result["api_id"])["Items"]
+    assert {route["Target"] for route in routes} == {f"integrations/{integration['IntegrationId']}"}
+    # The regional custom domain (the region's certificate, TLS 1.2) maps the whole domain to $default.
+    domain = gateway.get_domain_name(DomainName=ORIGIN)
+    assert domain["DomainNameConfigurations"][0] == {
+        "CertificateArn": backend["certificate"],
+        "EndpointType": "REGIONAL",
+        "SecurityPolicy": "TLS_1_2",
+    }
+    (mapping,) = gateway.get_api_mappings(DomainName=ORIGIN)["Items"]
+    assert (mapping["ApiId"], mapping["Stage"], mapping["ApiMappingKey"]) == (result["api_id"], "$default", "")
+    assert result["api_endpoint"] == f"https://{result['api_id']}.execute-api.eu-west-1.amazonaws.com"
+    assert result["custom_domain_name"] == ORIGIN
+    # moto returns no regional target: stand-ins, and the gap is listed.
+    assert result["custom_domain_target"] == f"{result['api_id']}.execute-api.eu-west-1.amazonaws.com"
+    assert result["custom_domain_hosted_zone_id"] == module_under_test.EMULATOR_TARGET_ZONE
+    assert result["skipped_calls"] == ["apigatewayv2:regional_domain_name"]
+
+
+def test_a_region_converged_again_changes_nothing_with_seven_read_calls(emulator, capsys, calls):
+    backend = private_backend("us-east-1")
+    created = run(regional(backend), capsys)
+    calls.clear()
+    result = run(regional(backend), capsys)
+    assert not result["changed"] and result["changes"] == []
+    assert (result["api_id"], result["vpc_link_id"]) == (created["api_id"], created["vpc_link_id"])
+    assert sorted(calls) == sorted(
+        [
+            "apigatewayv2:GetApis",
+            "apigatewayv2:GetVpcLinks",
+            "apigatewayv2:GetIntegrations",
+            "apigatewayv2:GetRoutes",
+            "apigatewayv2:GetStages",
+            "apigatewayv2:GetDomainName",
+            "apigatewayv2:GetApiMappings",
+        ]
+    )
+
+
+def test_a_region_in_check_mode_on_an_empty_account_plans_everything_and_accepts_nulls(emulator, capsys):
+    args = regional(
+        {"region": "eu-west-1", "subnets": [None, None], "group": None, "listener": None, "certificate": None}
+    )
+    args["api"]["vpc_link"]["security_group_ids"] = []
+    result = run(args, capsys, check_mode=True, diff=True)
+    assert not result.get("failed"), result.get("msg")
+    assert {row["action"] for row in result["changes"]} == {"create"}
+    assert [row["resource"] for row in result["changes"]][0] == "vpc link t-edge-api"
+    assert result["changes"][-1]["resource"] == f"api domain name {ORIGIN} mapping $default"
+    assert result["api_id"] is None and result["vpc_link_id"] is None and result["custom_domain_target"] is None
+    gateway = boto3.client("apigatewayv2", region_name="eu-west-1")
+    assert gateway.get_apis()["Items"] == [] and gateway.get_vpc_links()["Items"] == []
+    assert gateway.get_domain_names()["Items"] == []
+    integration = result["diff"]["after"]["http api t-edge-api integration"]
+    assert (integration["ConnectionType"], integration["TlsConfig"]) == ("VPC_LINK", {"ServerNameToVerify": ORIGIN})
+
+
+def test_a_region_with_unknown_upstream_ids_fails_outside_check_mode_before_anything_is_touched(emulator, capsys):
+    args = regional({"region": "eu-west-1", "subnets": [None], "group": None, "listener": None, "certificate": None})
+    result = run(args, capsys)
+    assert result["failed"]
+    for name in (
+        "api.integration_uri",
+        "api.vpc_link.subnet_ids",
+        "api.vpc_link.security_group_ids",
+        "api.custom_domain.certificate_arn",
+    ):
+        assert name in result["msg"]
+    assert boto3.client("apigatewayv2", region_name="eu-west-1").get_vpc_links()["Items"] == []
+
+
+def test_other_subnets_replace_the_vpc_link_and_move_the_integration_before_the_old_one_goes(emulator, capsys):
+    backend = private_backend("us-east-1")
+    created = run(regional(backend), capsys)
+    extra = backend["ec2"].create_subnet(VpcId=backend["vpc"], CidrBlock="10.9.9.0/24", AvailabilityZone="us-east-1c")
+    moved = dict(backend, subnets=[*backend["subnets"], extra["Subnet"]["SubnetId"]])
+    result = run(regional(moved), capsys)
+    assert [(row["action"], row["resource"]) for row in result["changes"]] == [
+        ("create", "vpc link t-edge-api"),
+        ("update", "http api t-edge-api integration"),
+        ("delete", f"vpc link t-edge-api {created['vpc_link_id']}"),
+    ]
+    assert result["changes"][1]["attributes"] == ["ConnectionId"]
+    gateway = boto3.client("apigatewayv2", region_name="us-east-1")
+    assert [link["VpcLinkId"] for link in gateway.get_vpc_links()["Items"]] == [result["vpc_link_id"]]
+    (integration,) = gateway.get_integrations(ApiId=created["api_id"])["Items"]
+    assert integration["ConnectionId"] == result["vpc_link_id"] != created["vpc_link_id"]
+    assert not run(regional(moved), capsys)["changed"]
+
+
+def test_a_public_integration_becomes_private_in_place(emulator, capsys):
+    """Today's prod: an HTTP_PROXY over the internet; the next run moves it behind the VPC link."""
+    backend = private_backend("us-east-1")
+    public = dict(name="t-edge", region="us-east-1", api={"integration_uri": f"https://{VIEWER}/{{proxy}}"})
+    created = run(public, capsys)
+    result = run(regional(backend, custom_domain=None), capsys)
+    rows = {row["resource"]: row for row in result["changes"]}
+    assert rows["http api t-edge-api integration"]["action"] == "update"
+    assert rows["http api t-edge-api integration"]["attributes"] == [
+        "ConnectionId",
+        "ConnectionType",
+        "IntegrationUri",
+        "TlsConfig",
+    ]
+    (integration,) = boto3.client("apigatewayv2", region_name="us-east-1").get_integrations(ApiId=created["api_id"])[
+        "Items"
+    ]
+    assert (integration["ConnectionType"], integration["IntegrationUri"]) == ("VPC_LINK", backend["listener"])
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"integration_uri": "https://backend.example.com/{proxy}"}, "listener ARN with api.vpc_link"),
+        (
+            {"integration_uri": "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/t/1"},
+            "listener ARN with api.vpc_link",
+        ),
+        ({"vpc_link": None}, "integration_tls_server_name applies to a private integration"),
+        (
+            {"custom_domain": {"domain_name": ORIGIN, "certificate_arn": "arn:aws:acm:eu-west-1:1:certificate/x"}},
+            "must be an ACM certificate in us-east-1",
+        ),
+    ],
+)
+def test_bad_regional_input_fails_before_anything_is_touched(emulator, capsys, change, message):
+    fake = {
+        "region": "us-east-1",
+        "subnets": ["subnet-1"],
+        "group": "sg-1",
+        "listener": "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/t/1/2",
+        "certificate": "arn:aws:acm:us-east-1:123456789012:certificate/x",
+    }
+    args = regional(fake, **change)
+    if change.get("vpc_link", "") is None:
+        args["api"]["integration_uri"] = "https://backend.example.com/{proxy}"
+    result = run(args, capsys)
+    assert result["failed"] and message in result["msg"]
+    assert nothing_exists()
+
+
+def test_absent_removes_the_regions_domain_api_and_vpc_link(emulator, capsys):
+    backend = private_backend("eu-west-1")
+    created = run(regional(backend), capsys)
+    planned = run(dict(regional(backend), state="absent"), capsys, check_mode=True)
+    result = run(dict(regional(backend), state="absent"), capsys)
+    assert [(row["action"], row["resource"]) for row in result["changes"]] == [
+        ("delete", f"api domain name {ORIGIN}"),
+        ("delete", "http api t-edge-api"),
+        ("delete", f"vpc link t-edge-api {created['vpc_link_id']}"),
+    ]
+    assert result["changes"] == planned["changes"]
+    gateway = boto3.client("apigatewayv2", region_name="eu-west-1")
+    assert gateway.get_apis()["Items"] == [] and gateway.get_vpc_links()["Items"] == []
+    assert gateway.get_domain_names()["Items"] == []
+    assert not run(dict(regional(backend), state="absent"), capsys)["changed"]
+
+
+def both_regions(capsys):
+    apis = {}
+    for region, cidr in (("us-east-1", "10.9"), ("eu-west-1", "10.8")):
+        apis[region] = run(regional(private_backend(region, cidr)), capsys)
+        assert not apis[region].get("failed"), apis[region].get("msg")
+    return apis
+
+
+def test_the_chain_cloudfront_on_the_viewer_name_to_the_failover_name_across_both_apis(emulator, capsys):
+    apis = both_regions(capsys)
+    certificate = viewer_certificate()
+    result = run(chain(apis, certificate), capsys)
+    assert not result.get("failed"), result.get("msg")
+    assert [(row["action"], row["resource"]) for row in result["changes"]] == [
+        ("create", "cloudfront distribution t-edge API"),
+        ("create", f"route53 zone {ZONE}"),
+        ("create", f"route53 health check {ORIGIN} us-east-1"),
+        ("create", f"route53 health check {ORIGIN} eu-west-1"),
+        ("create", f"route53 records {ORIGIN}"),
+        ("create", f"route53 records {VIEWER}"),
+    ]
+    # CloudFront: alias api.<zone> on the us-east-1 certificate, SNI, TLSv1.2_2021; HTTPS only to api-origin.
+    config = cloudfront().get_distribution_config(Id=result["distribution_id"])["DistributionConfig"]
+    assert config["Aliases"]["Items"] == [VIEWER]
+    certificate_config = config["ViewerCertificate"]
+    assert certificate_config["ACMCertificateArn"] == certificate
+    assert certificate_config["CloudFrontDefaultCertificate"] is False
+    assert (certificate_config["SSLSupportMethod"], certificate_config["MinimumProtocolVersion"]) == (
+        "sni-only",
+        "TLSv1.2_2021",
+    )
+    origin = config["Origins"]["Items"][0]
+    assert origin["DomainName"] == ORIGIN
+    assert origin["CustomOriginConfig"]["OriginProtocolPolicy"] == "https-only"
+    assert origin["CustomOriginConfig"]["OriginSslProtocols"]["Items"] == ["TLSv1.2"]
+    assert config["DefaultCacheBehavior"]["ViewerProtocolPolicy"] == "redirect-to-https"
+    # api.<zone>: alias A and AAAA to the distribution (CloudFront's zone, no target health).
+    sets = route53().list_resource_record_sets(HostedZoneId=result["zone_id"])["ResourceRecordSets"]
+    viewer = {item["Type"]: item for item in sets if module_under_test._dns(item["Name"]) == VIEWER}
+    assert sorted(viewer) == ["A", "AAAA"]
+    for item in viewer.values():
+        target = item["AliasTarget"]
+        assert (target["HostedZoneId"], module_under_test._dns(target["DNSName"]), target["EvaluateTargetHealth"]) == (
+            "Z2FDTNDATAQYW2",
+            result["distribution_domain_name"],
+            False,
+        )
+        assert "SetIdentifier" not in item
+    # api-origin.<zone>: PRIMARY us-east-1's custom domain, SECONDARY eu-west-1's, each with an HTTPS check
+    # on that region's own API endpoint host.
+    failover = {item["SetIdentifier"]: item for item in sets if module_under_test._dns(item["Name"]) == ORIGIN}
+    assert {key: item["Failover"] for key, item in failover.items()} == {
+        "us-east-1": "PRIMARY",
+        "eu-west-1": "SECONDARY",
+    }
+    checks = {check["Id"]: check["HealthCheckConfig"] for check in health_checks()}
+    for region, item in failover.items():
+        assert module_under_test._dns(item["AliasTarget"]["DNSName"]) == apis[region]["custom_domain_target"]
+        assert item["AliasTarget"]["HostedZoneId"] == apis[region]["custom_domain_hosted_zone_id"]
+        check = checks[item["HealthCheckId"]]
+        assert check["FullyQualifiedDomainName"] == f"{apis[region]['api_id']}.execute-api.{region}.amazonaws.com"
+        assert (check["Type"], check["Port"], check["ResourcePath"], check["EnableSNI"]) == (
+            "HTTPS",
+            443,
+            "/health",
+            True,
+        )
+        assert (check["RequestInterval"], check["FailureThreshold"]) == (30, 3)
+    assert result["record_fqdn"] == ORIGIN and result["distribution_records"] == [VIEWER]
+
+
+def test_the_chain_converged_again_changes_nothing(emulator, capsys, calls):
+    apis = both_regions(capsys)
+    certificate = viewer_certificate()
+    run(chain(apis, certificate), capsys)
+    calls.clear()
+    again = run(chain(apis, certificate), capsys)
+    assert not again["changed"], again["changes"]
+    assert sorted(calls) == sorted(
+        [
+            "cloudfront:ListDistributions",
+            "cloudfront:ListTagsForResource",
+            "route53:ListHostedZonesByName",
+            "route53:ListResourceRecordSets",
+            "route53:ListTagsForResource",
+            "route53:ListHealthChecks",
+            "route53:ListTagsForResources",
+        ]
+    )
+
+
+def test_the_old_failover_set_on_the_viewer_name_goes_in_the_batch_that_points_it_at_cloudfront(emulator, capsys):
+    """Today's prod: api.<zone> holds the failover records (to the ALBs) with their health checks."""
+    old = edge()
+    del old["api"], old["cloudfront"]
+    old_checks = run(old, capsys)["health_check_ids"]
+    apis = both_regions(capsys)
+    result = run(chain(apis, viewer_certificate()), capsys)
+    rows = {row["resource"]: row for row in result["changes"]}
+    assert rows[f"route53 records {VIEWER}"]["action"] == "update"
+    assert rows[f"route53 records {VIEWER}"]["attributes"] == [
+        "A.created",
+        "A.eu-west-1.deleted",
+        "A.us-east-1.deleted",
+        "AAAA.created",
+    ]
+    for check_id in old_checks.values():
+        assert rows[f"route53 health check {check_id}"]["action"] == "delete"
+    assert set(result["health_check_ids"].values()) == {check["Id"] for check in health_checks()}
+    sets = route53().list_resource_record_sets(HostedZoneId=result["zone_id"])["ResourceRecordSets"]
+    assert not [item for item in sets if module_under_test._dns(item["Name"]) == VIEWER and item.get("SetIdentifier")]
+
+
+def test_the_zone_alone(emulator, capsys, calls):
+    result = run(dict(name="t-edge", region="us-east-1", route53={"zone_name": ZONE}), capsys)
+    assert [(row["action"], row["resource"]) for row in result["changes"]] == [("create", f"route53 zone {ZONE}")]
+    assert result["zone_id"] and result["record_fqdn"] is None and result["health_check_ids"] == {}
+    calls.clear()
+    again = run(dict(name="t-edge", region="us-east-1", route53={"zone_name": ZONE}), capsys)
+    assert not again["changed"] and again["zone_id"] == result["zone_id"]
+    assert sorted(calls) == ["route53:ListHostedZonesByName", "route53:ListResourceRecordSets"]
+
+
+@pytest.mark.parametrize(
+    ("route53", "cloudfront", "message"),
+    [
+        ({"record_name": None}, {}, "route53.records need route53.record_name"),
+        ({"distribution_records": ["www.other.com"]}, {}, "is not inside route53.zone_name"),
+        ({"distribution_records": [f"www.{ZONE}"]}, {}, "is not one of cloudfront.aliases"),
+        ({"distribution_records": [ORIGIN]}, {"aliases": [ORIGIN]}, "is also route53.record_name"),
+        ({"health_check": {"port": 70000}}, {}, "route53.health_check.port must be between 1 and 65535"),
+    ],
+)
+def test_bad_chain_input_fails_before_anything_is_touched(emulator, capsys, route53, cloudfront, message):
+    apis = {
+        "us-east-1": {
+            "custom_domain_target": "d-1.execute-api.us-east-1.amazonaws.com",
+            "custom_domain_hosted_zone_id": "Z1UJRXOUMOOFQ8",
+            "api_endpoint": "https://a1.execute-api.us-east-1.amazonaws.com",
+        }
+    }
+    args = chain(apis, "arn:aws:acm:us-east-1:123456789012:certificate/x")
+    args["route53"].update(route53)
+    args["cloudfront"].update(cloudfront)
+    result = run(args, capsys)
+    assert result["failed"] and message in result["msg"]
+    assert nothing_exists()
+
+
+def test_a_records_own_health_check_path_must_start_with_a_slash(emulator, capsys):
+    args = edge()
+    args["route53"]["records"][0]["health_check_path"] = "health"
+    result = run(args, capsys)
+    assert result["failed"] and "route53.records[us-east-1].health_check_path must start with /" in result["msg"]
+
+
+# --- the private API on AWS: waits and the calls moto lacks (Stubber) ---------------------------------------
+
+LISTENER = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/t-alb/50dc6c495c0c9188/f2f7dc8e"
+CERT = "arn:aws:acm:us-east-1:123456789012:certificate/new"
+TAGS = {"environment": "test"}
+
+
+def aws_regional(**api):
+    spec = {
+        "integration_uri": LISTENER,
+        "integration_tls_server_name": ORIGIN,
+        "vpc_link": {"subnet_ids": ["subnet-a", "subnet-b"], "security_group_ids": ["sg-1"]},
+        "custom_domain": {"domain_name": ORIGIN, "certificate_arn": CERT},
+        "routes": ["$default"],
+    }
+    spec.update(api)
+    return dict(name="t-edge", region="us-east-1", api=spec, tags=TAGS)
+
+
+def vpc_link(status, link_id="vl1", subnets=("subnet-a", "subnet-b")):
+    return {
+        "VpcLinkId": link_id,
+        "Name": "t-edge-api",
+        "SubnetIds": list(subnets),
+        "SecurityGroupIds": ["sg-1"],
+        "Tags": TAGS,
+        "VpcLinkStatus": status,
+    }
+
+
+def existing_api(stub, link_id="vl1"):
+    """GetApis .. GetStages of an API that is as wanted (private integration through link_id)."""
+    stub.add_response(
+        "get_integrations",
+        {
+            "Items": [
+                {
+                    "IntegrationId": "i1",
+                    "IntegrationType": "HTTP_PROXY",
+                    "IntegrationMethod": "ANY",
+                    "IntegrationUri": LISTENER,
+                    "PayloadFormatVersion": "1.0",
+                    "TimeoutInMillis": 29000,
+                    "ConnectionType": "VPC_LINK",
+                    "ConnectionId": link_id,
+                    "TlsConfig": {"ServerNameToVerify": ORIGIN},
+                }
+            ]
+        },
+        {"ApiId": "a1"},
+    )
+    stub.add_response(
+        "get_routes",
+        {"Items": [{"RouteId": "r1", "RouteKey": "$default", "Target": "integrations/i1"}]},
+        {"ApiId": "a1"},
+    )
+    stub.add_response("get_stages", {"Items": [{"StageName": "$default", "AutoDeploy": True}]}, {"ApiId": "a1"})
+
+
+def the_api():
+    return {
+        "ApiId": "a1",
+        "Name": "t-edge-api",
+        "ProtocolType": "HTTP",
+        "RouteSelectionExpression": "x",
+        "ApiEndpoint": "https://a1.execute-api.us-east-1.amazonaws.com",
+        "Tags": TAGS,
+    }
+
+
+def domain_answer(certificate=CERT, status="AVAILABLE"):
+    return {
+        "DomainName": ORIGIN,
+        "Tags": TAGS,
+        "DomainNameConfigurations": [
+            {
+                "ApiGatewayDomainName": "d-abcde12345.execute-api.us-east-1.amazonaws.com",
+                "HostedZoneId": "Z1UJRXOUMOOFQ8",
+                "CertificateArn": certificate,
+                "EndpointType": "REGIONAL",
+                "SecurityPolicy": "TLS_1_2",
+                "DomainNameStatus": status,
+            }
+        ],
+    }
+
+
+def test_a_new_vpc_link_is_waited_for_until_available_before_the_integration_names_it(aws, capsys, monkeypatch):
+    monkeypatch.setenv("REELLE_AWS_TIME_SCALE", "0.001")
+    stub = aws["apigatewayv2"]
+    stub.add_response("get_apis", {"Items": [the_api()]}, {})
+    stub.add_response("get_vpc_links", {"Items": []}, {})
+    stub.add_response(
+        "create_vpc_link",
+        vpc_link("PENDING"),
+        {"Name": "t-edge-api", "SubnetIds": ["subnet-a", "subnet-b"], "SecurityGroupIds": ["sg-1"], "Tags": TAGS},
+    )
+    stub.add_response("get_vpc_link", vpc_link("PENDING"), {"VpcLinkId": "vl1"})
+    stub.add_response("get_vpc_link", vpc_link("AVAILABLE"), {"VpcLinkId": "vl1"})
+    existing_api(stub)
+    stub.add_response("get_domain_name", domain_answer(), {"DomainName": ORIGIN})
+    stub.add_response(
+        "get_api_mappings",
+        {"Items": [{"ApiMappingId": "m1", "ApiMappingKey": "", "ApiId": "a1", "Stage": "$default"}]},
+        {"DomainName": ORIGIN},
+    )
+    result = run(aws_regional(), capsys)
+    assert not result.get("failed"), result.get("msg")
+    assert result["changes"] == [{"action": "create", "resource": "vpc link t-edge-api", "attributes": []}]
+    # On AWS the target is API Gateway's: nothing stands in, nothing is skipped.
+    assert (result["custom_domain_target"], result["custom_domain_hosted_zone_id"]) == (
+        "d-abcde12345.execute-api.us-east-1.amazonaws.com",
+        "Z1UJRXOUMOOFQ8",
+    )
+    assert result["skipped_calls"] == []
+
+
+def test_a_failed_vpc_link_fails_the_task_with_awss_reason(aws, capsys, monkeypatch):
+    monkeypatch.setenv("REELLE_AWS_TIME_SCALE", "0.001")
+    stub = aws["apigatewayv2"]
+    stub.add_response("get_apis", {"Items": [the_api()]}, {})
+    stub.add_response("get_vpc_links", {"Items": []}, {})
+    stub.add_response("create_vpc_link", vpc_link("PENDING"), None)
+    failed = dict(vpc_link("FAILED"), VpcLinkStatusMessage="Subnet subnet-b is in an unsupported availability zone")
+    stub.add_response("get_vpc_link", failed, {"VpcLinkId": "vl1"})
+    result = run(aws_regional(), capsys)
+    assert result["failed"]
+    assert "vpc link t-edge-api (vl1) FAILED: Subnet subnet-b is in an unsupported availability zone" in result["msg"]
+
+
+def test_a_failed_vpc_link_found_later_is_replaced(aws, capsys, monkeypatch):
+    monkeypatch.setenv("REELLE_AWS_TIME_SCALE", "0.001")
+    stub = aws["apigatewayv2"]
+    stub.add_response("get_apis", {"Items": [the_api()]}, {})
+    stub.add_response("get_vpc_links", {"Items": [vpc_link("FAILED", "vl0")]}, {})
+    stub.add_response("create_vpc_link", vpc_link("AVAILABLE", "vl1"), None)
+    existing_api(stub, link_id="vl0")
+    stub.add_response(
+        "update_integration",
+        {"IntegrationId": "i1"},
+        {"ApiId": "a1", "IntegrationId": "i1", "ConnectionId": "vl1"},
+    )
+    stub.add_response("delete_vpc_link", {}, {"VpcLinkId": "vl0"})
+    stub.add_response("get_domain_name", domain_answer(), {"DomainName": ORIGIN})
+    stub.add_response(
+        "get_api_mappings",
+        {"Items": [{"ApiMappingId": "m1", "ApiMappingKey": "", "ApiId": "a1", "Stage": "$default"}]},
+        {"DomainName": ORIGIN},
+    )
+    result = run(aws_regional(), capsys)
+    assert [(row["action"], row["resource"]) for row in result["changes"]] == [
+        ("create", "vpc link t-edge-api"),
+        ("update", "http api t-edge-api integration"),
+        ("delete", "vpc link t-edge-api vl0"),
+    ]
+
+
+def test_a_new_certificate_updates_the_domain_name_waits_while_updating_and_remaps_the_api(aws, capsys, monkeypatch):
+    monkeypatch.setenv("REELLE_AWS_TIME_SCALE", "0.001")
+    stub = aws["apigatewayv2"]
+    stub.add_response("get_apis", {"Items": [the_api()]}, {})
+    stub.add_response("get_vpc_links", {"Items": [vpc_link("AVAILABLE")]}, {})
+    existing_api(stub)
+    stub.add_response("get_domain_name", domain_answer(certificate=CERT.replace("new", "old")), {"DomainName": ORIGIN})
+    stub.add_response(
+        "update_domain_name",
+        domain_answer(status="UPDATING"),
+        {
+            "DomainName": ORIGIN,
+            "DomainNameConfigurations": [
+                {"CertificateArn": CERT, "EndpointType": "REGIONAL", "SecurityPolicy": "TLS_1_2"}
+            ],
+        },
+    )
+    stub.add_response(
+        "get_api_mappings",
+        {"Items": [{"ApiMappingId": "m1", "ApiMappingKey": "", "ApiId": "a0", "Stage": "$default"}]},
+        {"DomainName": ORIGIN},
+    )
+    stub.add_response("get_domain_name", domain_answer(status="UPDATING"), {"DomainName": ORIGIN})
+    stub.add_response("get_domain_name", domain_answer(), {"DomainName": ORIGIN})
+    stub.add_response(
+        "update_api_mapping",
+        {"ApiMappingId": "m1", "ApiId": "a1", "Stage": "$default"},
+        {"DomainName": ORIGIN, "ApiMappingId": "m1", "ApiId": "a1", "Stage": "$default"},
+    )
+    result = run(aws_regional(), capsys)
+    assert not result.get("failed"), result.get("msg")
+    assert result["changes"] == [
+        {"action": "update", "resource": f"api domain name {ORIGIN}", "attributes": ["CertificateArn"]},
+        {"action": "update", "resource": f"api domain name {ORIGIN} mapping $default", "attributes": ["ApiId"]},
+    ]
+    assert result["skipped_calls"] == []
+
+
+def test_on_aws_a_domain_name_without_a_regional_target_fails_instead_of_guessing(aws, capsys):
+    stub = aws["apigatewayv2"]
+    stub.add_response("get_apis", {"Items": [the_api()]}, {})
+    stub.add_response("get_vpc_links", {"Items": [vpc_link("AVAILABLE")]}, {})
+    existing_api(stub)
+    answer = domain_answer()
+    del answer["DomainNameConfigurations"][0]["ApiGatewayDomainName"]
+    stub.add_response("get_domain_name", answer, {"DomainName": ORIGIN})
+    stub.add_response(
+        "get_api_mappings",
+        {"Items": [{"ApiMappingId": "m1", "ApiMappingKey": "", "ApiId": "a1", "Stage": "$default"}]},
+        {"DomainName": ORIGIN},
+    )
+    result = run(aws_regional(), capsys)
+    assert result["failed"] and "API Gateway reported no regional target" in result["msg"]
+
+
+def test_an_inactive_vpc_link_is_accepted_as_it_is(aws, capsys):
+    """AWS: no traffic for 60 days makes a link INACTIVE; the next request reprovisions it - nothing to wait for."""
+    stub = aws["apigatewayv2"]
+    stub.add_response("get_apis", {"Items": [the_api()]}, {})
+    stub.add_response("get_vpc_links", {"Items": [vpc_link("INACTIVE")]}, {})
+    existing_api(stub)
+    stub.add_response("get_domain_name", domain_answer(), {"DomainName": ORIGIN})
+    stub.add_response(
+        "get_api_mappings",
+        {"Items": [{"ApiMappingId": "m1", "ApiMappingKey": "", "ApiId": "a1", "Stage": "$default"}]},
+        {"DomainName": ORIGIN},
+    )
+    result = run(aws_regional(), capsys)
+    assert not result.get("failed"), result.get("msg")
+    assert result["changes"] == [] and result["vpc_link_id"] == "vl1"
+
+
+def test_moto_reports_the_default_certificate_flag_beside_an_acm_certificate():
+    """With an ACM certificate the default one is not in use: TLSv1.2_2021 and sni-only are compared as set."""
+    desired = {"origin": {"id": "api"}, "certificate": {"minimum_protocol_version": "TLSv1.2_2021"}}
+    config = {
+        "ViewerCertificate": {
+            "CloudFrontDefaultCertificate": True,
+            "ACMCertificateArn": CERT,
+            "SSLSupportMethod": "sni-only",
+            "MinimumProtocolVersion": "TLSv1",
+        }
+    }
+    view = module_under_test.EdgeManager.actual_view(config, desired)
+    assert view["certificate"]["default"] is False
+    # Not masked as the default certificate's TLSv1 would be: a real difference from TLSv1.2_2021.
+    assert view["certificate"]["minimum_protocol_version"] == "TLSv1"

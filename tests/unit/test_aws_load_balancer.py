@@ -258,6 +258,31 @@ def test_check_mode_on_an_empty_account_reports_creates_with_null_ids(capsys, lb
     assert certificates(lb.domain) == []
 
 
+def test_check_mode_plans_an_internal_alb_whose_certificate_would_be_requested_first(capsys, lb):
+    """prod on an empty account: the ACM certificate (edge role) is not known yet and nothing may be self-signed."""
+    args = {
+        "name": lb.name,
+        "scheme": "internal",
+        "subnets": [None, None],
+        "security_groups": [None],
+        "target_group": {"name": lb.tg, "port": 7777, "vpc_id": None},
+        "certificate_arn": None,
+    }
+    result = run(capsys, args, check_mode=True)
+    assert not result.get("failed"), result.get("msg")
+    assert [row["resource"] for row in result["changes"]] == [
+        f"target group {lb.tg}",
+        f"load balancer {lb.name}",
+        "listener 80",
+        "listener 443",
+    ]
+    assert result["certificate_arn"] is None and result["certificate_self_signed"] is False
+    # Outside check mode the missing certificate fails before anything is made.
+    real = run(capsys, dict(args, subnets=lb.upstream["subnets"]))
+    assert real["failed"] and "https needs certificate_arn" in real["msg"]
+    assert load_balancers(lb.name) == [] and target_groups(lb.tg) == []
+
+
 def test_check_mode_on_an_existing_alb_reports_the_update_without_making_it(capsys, lb):
     run(capsys, lb.args())
     result = run(capsys, lb.args(idle_timeout=300), check_mode=True)
@@ -357,6 +382,44 @@ def test_changes_that_force_replacement_fail_with_a_message(capsys, lb, change, 
     assert result["failed"]
     assert message in result["msg"]
     assert "Delete it first" in result["msg"]
+
+
+def test_a_scheme_change_fails_before_anything_is_changed(capsys, lb):
+    created = run(capsys, lb.args())
+    args = lb.args(scheme="internal", idle_timeout=120)
+    args["target_group"] = dict(args["target_group"], deregistration_delay=5)
+    planned = run(capsys, args, check_mode=True)
+    result = run(capsys, args)
+    for answer in (planned, result):
+        assert answer["failed"] and "AWS cannot do it in place. Nothing was changed." in answer["msg"]
+    assert not result.get("changes")
+    (balancer,) = load_balancers(lb.name)
+    assert balancer["Scheme"] == "internet-facing" and balancer["LoadBalancerArn"] == created["load_balancer_arn"]
+    assert attributes(balancer["LoadBalancerArn"])["idle_timeout.timeout_seconds"] == "60"
+    group = target_groups(lb.tg)[0]["TargetGroupArn"]
+    found = elb().describe_target_group_attributes(TargetGroupArn=group)["Attributes"]
+    assert {item["Key"]: item["Value"] for item in found}["deregistration_delay.timeout_seconds"] == "30"
+
+
+def test_an_internal_alb_presents_the_given_acm_certificate_and_converges(capsys, lb):
+    """prod: internal, reached through API Gateway's VPC link; the listener presents the origin's ACM certificate."""
+    certificate = boto3.client("acm").request_certificate(DomainName=lb.domain, ValidationMethod="DNS")[
+        "CertificateArn"
+    ]
+    args = lb.args(scheme="internal", certificate_arn=certificate)
+    created = run(capsys, args)
+    assert not created.get("failed"), created.get("msg")
+    (balancer,) = load_balancers(lb.name)
+    assert balancer["Scheme"] == "internal"
+    listeners = elb().describe_listeners(LoadBalancerArn=balancer["LoadBalancerArn"])["Listeners"]
+    https = next(item for item in listeners if item["Port"] == 443)
+    assert https["ListenerArn"] == created["https_listener_arn"]
+    assert https["Certificates"] == [{"CertificateArn": certificate}]
+    assert created["certificate_arn"] == certificate and created["certificate_self_signed"] is False
+    assert certificates(lb.domain) == [
+        item for item in certificates(lb.domain) if item["CertificateArn"] == certificate
+    ]
+    assert not run(capsys, args)["changed"]
 
 
 def test_absent_deletes_everything_and_respects_deletion_protection(capsys, lb):
