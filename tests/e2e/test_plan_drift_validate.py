@@ -139,6 +139,23 @@ def test_validate_passes_on_the_real_staging_inventory(recorder):
     assert recorder.since(before) == []
 
 
+@pytest.mark.parametrize(
+    ("inventory", "variable", "owned"),
+    [
+        ("prod", "aws_edge_zone_name", "reelle-corp.com"),
+        ("staging", "aws_loadbalancer_domain_name", "api.staging.reelle-corp.com"),
+    ],
+)
+def test_the_example_domain_is_refused_on_aws_only(inventory, variable, owned):
+    on_aws = {"REELLE_AWS_TARGET": None, "AWS_ENDPOINT_URL": None}
+    refused = playbook(inventory, "validate.yml", env=on_aws, timeout=300)
+    assert refused.rc != 0, refused
+    assert f"{variable}: " in refused.output and "reserved for examples, refused on AWS" in refused.output, refused
+    assert playbook(inventory, "validate.yml", env={"REELLE_AWS_TARGET": "emulator"}, timeout=300).rc == 0
+    own = playbook(inventory, "validate.yml", "-e", f"{variable}={owned}", env=on_aws, timeout=300)
+    assert own.rc == 0, own
+
+
 # --- plan ---------------------------------------------------------------------
 
 

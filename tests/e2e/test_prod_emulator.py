@@ -168,19 +168,36 @@ def test_buckets_replicate_with_lifecycle(aws):
             assert all(block.values()) and len(block) == 4
 
 
-def test_edge_and_failover_records(aws):
-    # Seed: CloudFront -> API Gateway -> ALB; Route53 failover across the regions.
-    cloudfront, apigw, route53 = clients(aws, "us-east-1", "cloudfront", "apigatewayv2", "route53")
+def test_edge_chain_and_failover_records(aws):
+    # Seed: CloudFront -> API Gateway -> ALB; Route53 failover across the regions. Viewers reach
+    # api.<zone> (CloudFront, its own certificate, TLS 1.2+), whose origin is the failover name
+    # api-origin.<zone>: each region's API Gateway custom domain, health-checked on /health/writer.
+    cloudfront, route53 = clients(aws, "us-east-1", "cloudfront", "route53")
     distribution = cloudfront.list_distributions()["DistributionList"]["Items"][0]
     assert distribution["Enabled"] is True
     assert distribution["DefaultCacheBehavior"]["ViewerProtocolPolicy"] == "redirect-to-https"
-    api = next(a for a in apigw.get_apis()["Items"] if a["Name"] == f"{PRIMARY}-api")
-    assert distribution["Origins"]["Items"][0]["DomainName"].startswith(api["ApiId"])
+    assert distribution["Aliases"]["Items"] == ["api.reelle.example"]
+    assert distribution["ViewerCertificate"]["MinimumProtocolVersion"] == "TLSv1.2_2021"
+    assert distribution["ViewerCertificate"]["ACMCertificateArn"].startswith("arn:aws:acm:us-east-1:")
+    assert distribution["Origins"]["Items"][0]["DomainName"] == "api-origin.reelle.example"
     zone = route53.list_hosted_zones_by_name(DNSName="reelle.example")["HostedZones"][0]
     records = route53.list_resource_record_sets(HostedZoneId=zone["Id"])["ResourceRecordSets"]
     failover = {r["SetIdentifier"]: r for r in records if r.get("Failover")}
     assert failover["us-east-1"]["Failover"] == "PRIMARY" and failover["eu-west-1"]["Failover"] == "SECONDARY"
-    assert all(r.get("HealthCheckId") for r in failover.values())
+    assert {r["Name"] for r in failover.values()} == {"api-origin.reelle.example."}
+    for region, record in failover.items():
+        check = route53.get_health_check(HealthCheckId=record["HealthCheckId"])["HealthCheck"]["HealthCheckConfig"]
+        assert check["ResourcePath"] == "/health/writer"
+        assert f".execute-api.{region}." in check["FullyQualifiedDomainName"]
+        (apigw,) = clients(aws, region, "apigatewayv2")
+        prefix = PRIMARY if region == "us-east-1" else STANDBY
+        api = next(a for a in apigw.get_apis()["Items"] if a["Name"] == f"{prefix}-api")
+        integration = apigw.get_integrations(ApiId=api["ApiId"])["Items"][0]
+        assert integration["ConnectionType"] == "VPC_LINK" and ":listener/app/" in integration["IntegrationUri"]
+    # The load balancers are internal: nothing reaches them around the edge.
+    for region in ("us-east-1", "eu-west-1"):
+        (elb,) = clients(aws, region, "elbv2")
+        assert {lb["Scheme"] for lb in elb.describe_load_balancers()["LoadBalancers"]} == {"internal"}
 
 
 def test_alarms_and_dashboards_per_region(aws):
@@ -226,33 +243,51 @@ def test_check_mode_on_converged_account_reports_no_change(aws):
     assert result.changed == 0, result.changed_tasks()
 
 
-def test_dr_failover_refuses_without_confirmation(aws):
+def test_dr_failover_refuses_without_confirmation_or_mode(aws):
     before = requests_served(aws)
-    result = run(aws, "dr_failover.yml")
-    assert result.rc != 0
-    assert "Confirm with -e dr_confirm=prod" in result.output
+    for extra in ([], ["-e", "dr_confirm=prod"], ["-e", "dr_confirm=prod", "-e", "dr_mode=maybe"]):
+        result = run(aws, "dr_failover.yml", *extra)
+        assert result.rc != 0, result
+        assert "Confirm with -e dr_confirm=prod" in result.output, result
+        assert "-e dr_mode=unplanned" in result.output and "-e dr_mode=planned" in result.output, result
     assert requests_served(aws) == before
 
 
-def test_dr_drill_fails_over_and_back_within_the_rto(aws):
-    result = run(aws, "dr_drill.yml", "-e", "dr_confirm=prod")
+def writer_region(server, region):
+    (rds,) = clients(server, region, "rds")
+    members = rds.describe_global_clusters(GlobalClusterIdentifier=f"{PRIMARY}-global")["GlobalClusters"][0]
+    return next(m["DBClusterArn"].split(":")[3] for m in members["GlobalClusterMembers"] if m["IsWriter"])
+
+
+def test_dr_failover_check_mode_with_the_primary_down_changes_nothing(aws):
+    aws.patch_profile({"outage_regions": ["us-east-1"]})
+    try:
+        result = run(aws, "dr_failover.yml", "--check", "-e", "dr_confirm=prod", "-e", "dr_mode=unplanned")
+    finally:
+        aws.patch_profile({"outage_regions": []})
     assert result.rc == 0, result
-    assert "(seed RTO 900 s) within" in result.output
-    # What the failover left, read back by the drill from Route53 and ECS.
-    assert "Route53 PRIMARY eu-west-1" in result.output
-    assert "ECS eu-west-1 desired 5" in result.output
-    # What the emulator cannot show, said in the drill's output.
-    assert "rds:switchover_global_cluster" in result.output
-    # After the failback, traffic is back in the primary region and the standby is warm again.
-    (route53,) = clients(aws, "us-east-1", "route53")
-    zone = route53.list_hosted_zones_by_name(DNSName="reelle.example")["HostedZones"][0]
-    records = route53.list_resource_record_sets(HostedZoneId=zone["Id"])["ResourceRecordSets"]
-    assert {r["SetIdentifier"]: r["Failover"] for r in records if r.get("Failover")} == {
-        "us-east-1": "PRIMARY",
-        "eu-west-1": "SECONDARY",
-    }
+    assert result.changed > 0, "check mode should report the failover it would make"
+    assert writer_region(aws, "eu-west-1") == "us-east-1"
     (ecs_eu,) = clients(aws, "eu-west-1", "ecs")
     assert ecs_eu.describe_services(cluster=STANDBY, services=["backend"])["services"][0]["desiredCount"] == 2
-    # And a converge finds prod as the inventory describes it.
+
+
+def test_dr_drill_fails_over_with_the_primary_region_down_and_back(aws):
+    result = run(aws, "dr_drill.yml", "-e", "dr_confirm=prod")
+    assert result.rc == 0, result
+    # Read back by the drill while us-east-1 was down, and asserted there.
+    assert "Aurora writer eu-west-1" in result.output, result
+    assert "requests signed for us-east-1: 0" in result.output, result
+    assert "ECS eu-west-1 5/5 running" in result.output, result
+    # The RTO estimate names its parts and their sources, and meets the seed.
+    parts = ("orchestration (measured", "aurora global failover", "route53 health-check detection", "dns record ttl")
+    for part in parts:
+        assert part in result.output, part
+    assert "total: within the RTO" in result.output, result
+    assert "[x] alarm" in result.output, result
+    # After the failback: the writer is home, the standby warm, and a converge finds prod as the inventory says.
+    assert writer_region(aws, "us-east-1") == "us-east-1"
+    (ecs_eu,) = clients(aws, "eu-west-1", "ecs")
+    assert ecs_eu.describe_services(cluster=STANDBY, services=["backend"])["services"][0]["desiredCount"] == 2
     again = run(aws, "site.yml")
     assert again.rc == 0 and again.changed == 0, again.changed_tasks()
