@@ -291,3 +291,15 @@ def test_dr_drill_fails_over_with_the_primary_region_down_and_back(aws):
     assert ecs_eu.describe_services(cluster=STANDBY, services=["backend"])["services"][0]["desiredCount"] == 2
     again = run(aws, "site.yml")
     assert again.rc == 0 and again.changed == 0, again.changed_tasks()
+    # Failing back again is a no-op, in check mode too.
+    back = run(aws, "dr_failback.yml", "--check", "--diff", "-e", "dr_confirm=prod")
+    assert back.rc == 0 and back.changed == 0, back.changed_tasks()
+
+
+def test_dr_drill_planned_switches_over_and_back(aws):
+    # The primary answers: a switchover each way, no data loss allowed.
+    result = run(aws, "dr_drill.yml", "-e", "dr_confirm=prod", "-e", "dr_mode=planned")
+    assert result.rc == 0, result
+    assert "DR drill (emulator, us-east-1 down" not in result.output
+    assert "Aurora writer eu-west-1;" in result.output and "a failover: writes not yet replicated" not in result.output
+    assert writer_region(aws, "eu-west-1") == "us-east-1"
