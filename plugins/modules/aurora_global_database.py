@@ -426,7 +426,7 @@ skipped_calls:
   returned: always
   type: list
   elements: str
-  sample: [rds:switchover_global_cluster]
+  sample: [rds:modify_global_cluster]
 diff:
   description: Before and after of every changed resource, with --diff.
   returned: when diff mode is on
